@@ -1,0 +1,92 @@
+"""`robodeck-relay`: run the relay until SIGTERM or Ctrl-C.
+
+Exit status: 0 after a clean shutdown, 2 for a usage or configuration error
+(nothing was started), 1 if the port could not be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from app.errors import ConfigError
+from app.relay.auth import Auth, check_bind, load_auth
+from app.relay.server import serve_relay
+
+log = logging.getLogger("app.relay")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="robodeck-relay",
+        description="Route RoboDeck robots (/robot/<id>) and operators (/client/<id>) by robot id.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (%(default)s)")
+    parser.add_argument("--config", type=Path, help="TOML file with [robots.<id>] tokens")
+    parser.add_argument(
+        "--open", action="store_true",
+        help="no tokens, any robot id; only allowed on a loopback address",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every connection detail")
+    return parser
+
+
+def _auth(args: argparse.Namespace) -> Auth:
+    """The access rules the options ask for; raises ConfigError."""
+    if args.open and args.config:
+        raise ConfigError("--open and --config exclude each other")
+    if not args.open and not args.config:
+        raise ConfigError("give --config FILE with robot tokens (or --open for a local test relay)")
+    auth = Auth.open_access() if args.open else load_auth(args.config)
+    check_bind(auth, args.host)
+    return auth
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Our own lines say who connected; websockets' per-connection INFO lines add nothing.
+    logging.getLogger("websockets").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+async def _serve(auth: Auth, host: str, port: int) -> None:
+    """Run until SIGTERM/SIGINT, then close every connection with 1001."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, AttributeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with serve_relay(auth, host, port):
+        await stop.wait()
+        log.info("shutting down")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `robodeck-relay` and `python -m app.relay`."""
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        auth = _auth(args)
+    except ConfigError as exc:
+        print(f"robodeck-relay: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(auth, args.host, args.port))
+    except OSError as exc:
+        log.error("cannot listen on %s port %d: %s", args.host, args.port, exc.strerror or exc)
+        return 1
+    except KeyboardInterrupt:
+        pass  # Ctrl-C where signal handlers are unavailable
+    return 0

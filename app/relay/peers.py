@@ -1,0 +1,224 @@
+"""Outgoing frames of one connected peer, each written by that peer's own task.
+
+Routing only ever *puts* frames into these boxes, which never blocks, so a
+peer whose socket is slow delays nobody but itself:
+
+- `OperatorOutbox` is a FIFO with a bound on telemetry: when an operator
+  cannot keep up, new telemetry is dropped (and counted) while control,
+  presence, hello and err frames, which are tiny and rare, still get through.
+- `RobotOutbox` is latest-wins: one slot for the newest drive, one for a
+  stop that empties the drive slot, and a short FIFO for the rest (ping,
+  cfg, err). A pile-up of drives collapses into the newest one; a stop is
+  written before anything else that is waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+log = logging.getLogger(__name__)
+
+#: Telemetry frames that may wait for one operator before new ones are dropped.
+OPERATOR_QUEUE = 32
+#: Frames of any kind waiting for an operator that mean it stopped reading.
+OPERATOR_HARD_LIMIT = 1024
+#: Pings/cfg/err waiting for a robot; older ones are dropped past this.
+ROBOT_QUEUE = 16
+#: Kernel send buffers. Left alone, Linux grows one to megabytes for a peer
+#: that stops reading: seconds of stale telemetry, or drives that can no
+#: longer be superseded. Robot-bound traffic is tiny; 64 KiB carries even
+#: 1 kHz x 16 channels of telemetry over a 100 ms round trip.
+ROBOT_SNDBUF = 4096
+OPERATOR_SNDBUF = 64 * 1024
+#: Seconds between two log lines about one slow operator.
+DROP_LOG_INTERVAL = 5.0
+
+
+@dataclass
+class PeerStats:
+    """Counters of one peer: frames written to its socket and frames dropped.
+
+    For an operator `dropped` counts telemetry it was too slow to take; for a
+    robot it counts drive commands superseded by a newer drive or a stop
+    (and pings/cfg beyond its short queue). `refused` counts the peer's own
+    frames that were answered with `err`.
+    """
+
+    sent: int = 0
+    dropped: int = 0
+    refused: int = 0
+
+
+class Outbox:
+    """A peer's waiting frames and the task that writes them, one at a time."""
+
+    def __init__(self, ws: ServerConnection, label: str) -> None:
+        self.ws = ws
+        self.label = label
+        self.stats = PeerStats()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._write(), name=f"relay writer {self.label}")
+
+    async def aclose(self) -> None:
+        """Stop writing; frames still waiting are discarded with the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _next(self) -> str | None:
+        raise NotImplementedError
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                frame = self._next()
+                if frame is None:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                await self.ws.send(frame)
+                self.stats.sent += 1
+        except ConnectionClosed:
+            pass  # the peer's handler sees the close too and cleans up
+
+
+class OperatorOutbox(Outbox):
+    """FIFO toward one operator; telemetry beyond `limit` waiting frames is dropped."""
+
+    def __init__(self, ws: ServerConnection, label: str, limit: int = OPERATOR_QUEUE) -> None:
+        super().__init__(ws, label)
+        self._limit = limit
+        self._queue: deque[tuple[str, bool]] = deque()
+        self._telemetry = 0  # telemetry frames in _queue
+        self._reported = 0  # stats.dropped at the last log line
+        self._reported_at = 0.0
+        self._closer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        _limit_buffers(self.ws, OPERATOR_SNDBUF)
+        super().start()
+
+    def put(self, frame: str) -> None:
+        """Queue a frame that must not be dropped (control, presence, hello, err, pong)."""
+        if len(self._queue) >= OPERATOR_HARD_LIMIT or self._closer is not None:
+            self._overflow()
+            return
+        self._queue.append((frame, False))
+        self._wake.set()
+
+    def put_telemetry(self, frame: str) -> None:
+        """Queue telemetry, or drop and count it if the operator is behind."""
+        if self._closer is not None:
+            return
+        if self._telemetry >= self._limit:
+            self.stats.dropped += 1
+            self._report(final=False)
+            return
+        self._telemetry += 1
+        self._queue.append((frame, True))
+        self._wake.set()
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        self._report(final=True)
+
+    def _next(self) -> str | None:
+        if not self._queue:
+            return None
+        frame, is_telemetry = self._queue.popleft()
+        self._telemetry -= is_telemetry
+        return frame
+
+    def _report(self, *, final: bool) -> None:
+        """Log drops at most every DROP_LOG_INTERVAL, and once more at the end."""
+        now = time.monotonic()
+        fresh = self.stats.dropped - self._reported
+        if fresh == 0 or (not final and now - self._reported_at < DROP_LOG_INTERVAL):
+            return
+        log.warning(
+            "%s is too slow: dropped %d telemetry frames (%d in total)",
+            self.label, fresh, self.stats.dropped,
+        )
+        self._reported, self._reported_at = self.stats.dropped, now
+
+    def _overflow(self) -> None:
+        """An operator with this much unread must have stopped reading: let it go."""
+        if self._closer is None:
+            log.warning("%s stopped reading; closing it", self.label)
+            self._queue.clear()
+            self._telemetry = 0
+            self._closer = asyncio.create_task(self.ws.close(1008, "not reading"))
+
+
+class RobotOutbox(Outbox):
+    """Latest-wins toward one robot: newest drive only, stop first, a short FIFO for the rest."""
+
+    def __init__(self, ws: ServerConnection, label: str) -> None:
+        super().__init__(ws, label)
+        self._stop: str | None = None
+        self._drive: str | None = None
+        self._other: deque[str] = deque()
+
+    def start(self) -> None:
+        _limit_buffers(self.ws, ROBOT_SNDBUF, user_space=0)
+        super().start()
+
+    def put_drive(self, frame: str) -> None:
+        """Replace any drive still waiting: only the newest is ever written."""
+        if self._drive is not None:
+            self.stats.dropped += 1
+        self._drive = frame
+        self._wake.set()
+
+    def put_stop(self, frame: str) -> None:
+        """A stop supersedes the waiting drive and goes out before anything else."""
+        if self._drive is not None:
+            self.stats.dropped += 1
+            self._drive = None
+        self._stop = frame
+        self._wake.set()
+
+    def put(self, frame: str) -> None:
+        """Queue a ping, cfg or err; the oldest is dropped if too many wait."""
+        if len(self._other) >= ROBOT_QUEUE:
+            self._other.popleft()
+            self.stats.dropped += 1
+        self._other.append(frame)
+        self._wake.set()
+
+    def _next(self) -> str | None:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            return stop
+        if self._other:
+            return self._other.popleft()
+        drive, self._drive = self._drive, None
+        return drive
+
+
+def _limit_buffers(ws: ServerConnection, kernel: int, user_space: int | None = None) -> None:
+    """Keep waiting frames where the relay can still drop or replace them.
+
+    `kernel` caps the socket's send buffer. `user_space=0` makes `send` wait
+    until each frame reached the kernel, so drives toward a slow robot pile
+    up in `RobotOutbox`, where a newer one replaces them.
+    """
+    if user_space is not None:
+        ws.transport.set_write_buffer_limits(high=user_space)
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, kernel)

@@ -1,0 +1,171 @@
+"""The relay server: accepts robots and operators and hands their frames to rooms.
+
+    async with serve_relay(auth, host="127.0.0.1", port=0) as relay:
+        print(relay.url)           # ws://127.0.0.1:<port>
+        relay.stats()["rover"]     # RobotStats: online, counters per peer
+
+One `Room` per robot id holds the routing rules; this module only owns the
+listening socket, one handler per connection and the shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.typing import Subprotocol
+
+from app import protocol
+from app.relay.auth import Auth, Role, check_bind
+from app.relay.handshake import Gatekeeper, parse_endpoint, peer_address
+from app.relay.peers import OPERATOR_QUEUE
+from app.relay.room import RobotStats, Room
+
+log = logging.getLogger(__name__)
+
+#: Seconds a peer gets to answer our close frame before its socket is dropped.
+CLOSE_TIMEOUT = 2.0
+
+
+class _NoDebug(logging.LoggerAdapter[logging.Logger]):
+    """websockets logs request lines and headers at DEBUG, tokens included: never let it."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level > logging.DEBUG and self.logger.isEnabledFor(level)
+
+
+class Relay:
+    """A running relay: one listening socket, one Room per robot id in use."""
+
+    def __init__(self, auth: Auth, operator_queue: int = OPERATOR_QUEUE) -> None:
+        self.auth = auth
+        self.host = ""
+        self._operator_queue = operator_queue
+        self._rooms: dict[str, Room] = {}
+        self._server: Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on host:port (0 picks a free port). Raises ConfigError or OSError."""
+        check_bind(self.auth, host)
+        self._server = await serve(
+            self._handle, host, port,
+            process_request=Gatekeeper(self.auth),
+            compression=None,
+            subprotocols=[Subprotocol(protocol.SUBPROTOCOL)],
+            max_size=protocol.MAX_MESSAGE_BYTES,
+            close_timeout=CLOSE_TIMEOUT,
+            logger=_NoDebug(logging.getLogger("websockets.server")),
+        )
+        self.host = host
+        mode = "open (no tokens)" if self.auth.open else f"{len(self.auth.robots)} robot id(s)"
+        log.info("relay listening on %s, %s", self.url, mode)
+
+    async def aclose(self) -> None:
+        """Close every connection with 1001 (going away) and stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        log.info("relay stopped")
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the relay first"
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """ws://host:port of this relay, for clients to add /robot/<id> or /client/<id>."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}"
+
+    def stats(self) -> dict[str, RobotStats]:
+        """Counters per robot id with anyone connected, keyed by robot id."""
+        return {rid: room.stats() for rid, room in self._rooms.items()}
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        endpoint = parse_endpoint(ws.request.path)
+        assert endpoint is not None, "the gatekeeper let an unknown path through"
+        room = self._rooms.setdefault(
+            endpoint.robot_id, Room(endpoint.robot_id, self._operator_queue)
+        )
+        try:
+            if endpoint.role is Role.ROBOT:
+                await self._serve_robot(ws, room)
+            else:
+                await self._serve_operator(ws, room, endpoint.name)
+        finally:
+            if room.empty and self._rooms.get(room.robot_id) is room:
+                del self._rooms[room.robot_id]
+
+    async def _serve_robot(self, ws: ServerConnection, room: Room) -> None:
+        box, old = room.attach_robot(ws)
+        log.info("%s online from %s", box.label, peer_address(ws))
+        if old is not None:
+            log.info("%s: a new connection replaces the old one (closed with 1008)", box.label)
+            self._spawn(old.ws.close(1008, "replaced"))
+        try:
+            await _pump(ws, partial(room.from_robot, box), box.label)
+        finally:
+            room.detach_robot(box)
+            await box.aclose()
+
+    async def _serve_operator(self, ws: ServerConnection, room: Room, wanted: str | None) -> None:
+        name, box = room.join(ws, wanted)
+        log.info("%s connected from %s", box.label, peer_address(ws))
+        try:
+            await _pump(ws, partial(room.from_operator, name), box.label)
+        finally:
+            room.leave(name)  # before anything that waits: a holder's robot stops now
+            await box.aclose()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` in the background, referenced until done so it is never collected."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _pump(ws: ServerConnection, deliver: Callable[[str | bytes], None], label: str) -> None:
+    """Hand every received frame to `deliver` until the connection ends, then log how.
+
+    Yielding after each frame lets the writers woken by it run before the next
+    frame is routed: a burst read from one socket in one go must not fill the
+    telemetry queue of an operator that is keeping up.
+    """
+    try:
+        async for frame in ws:
+            deliver(frame)
+            await asyncio.sleep(0)
+    except ConnectionClosedError as exc:
+        _log_close(label, exc)
+        return
+    log.info("%s disconnected", label)
+
+
+def _log_close(label: str, exc: ConnectionClosed) -> None:
+    """A close we initiated for a reason (1009, 1002, ...) is a warning; a vanished peer is not."""
+    ours = exc.sent is not None and exc.sent.code not in (1000, 1001)
+    log.log(logging.WARNING if ours else logging.INFO, "%s disconnected: %s", label, exc)
+
+
+@asynccontextmanager
+async def serve_relay(
+    auth: Auth, host: str = "127.0.0.1", port: int = 0, *, operator_queue: int = OPERATOR_QUEUE
+) -> AsyncIterator[Relay]:
+    """Run a relay for the duration of the `async with` block (tests, benchmarks, the CLI)."""
+    relay = Relay(auth, operator_queue)
+    await relay.start(host, port)
+    try:
+        yield relay
+    finally:
+        await relay.aclose()

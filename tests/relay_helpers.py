@@ -1,0 +1,164 @@
+"""Peers for relay tests: websockets clients for robots and operators, and a raw
+socket peer that completes the handshake and then reads only when told to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+from contextlib import AsyncExitStack
+from typing import Any
+
+import numpy as np
+from conftest import MS
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from app import protocol as p
+from app.relay import Auth, Relay, Tokens
+
+AUTH = Auth(robots={
+    "rover": Tokens(robot="rover-robot-token-0123", operator="rover-operator-token-4567"),
+    "scout": Tokens(robot="scout-robot-token-89ab", operator="scout-operator-token-cdef"),
+})
+
+
+def hello(robot_id: str = "rover") -> str:
+    return p.encode(p.Hello(
+        id=robot_id, fw="test", board="host", rate=100,
+        channels=(p.Channel("battery", "V", 15, 1023), p.Channel("light", "%", 100, 1023)),
+    ))
+
+
+def tel(seq: int, samples: int = 1, value: int = 512) -> str:
+    rows = np.full((samples, 2), value, dtype=np.int32)
+    return p.encode(p.Tel(seq=seq, ms=seq * 10, v=rows, m=(0, 0), ack=0))
+
+
+async def dial(url: str, **kwargs: Any) -> ClientConnection:
+    return await connect(
+        url, compression=None, subprotocols=[Subprotocol(p.SUBPROTOCOL)],
+        max_size=p.MAX_MESSAGE_BYTES, open_timeout=2, close_timeout=1, **kwargs,
+    )
+
+
+async def recv(ws: ClientConnection, timeout: float = 1000 * MS) -> dict[str, Any]:
+    frame = await asyncio.wait_for(ws.recv(), timeout)
+    obj = json.loads(frame)
+    assert isinstance(obj, dict)
+    return obj
+
+
+async def until_text(ws: ClientConnection, t: str, timeout: float = 1000 * MS) -> str:
+    """The next frame of type `t` as received, skipping others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await ws.recv()
+            if json.loads(frame)["t"] == t:
+                assert isinstance(frame, str)
+                return frame
+
+
+async def until(ws: ClientConnection, t: str, timeout: float = 1000 * MS) -> dict[str, Any]:
+    """The next message of type `t`, skipping others."""
+    obj = json.loads(await until_text(ws, t, timeout))
+    assert isinstance(obj, dict)
+    return obj
+
+
+async def quiet(ws: ClientConnection, window: float = 100 * MS) -> list[dict[str, Any]]:
+    """Everything that arrives within `window` (normally: nothing)."""
+    got = []
+    try:
+        while True:
+            got.append(await recv(ws, window))
+    except TimeoutError:
+        return got
+
+
+class Peers:
+    """Connects robots and operators to a relay; everything closes with the stack."""
+
+    def __init__(self, relay: Relay, stack: AsyncExitStack, auth: Auth = AUTH) -> None:
+        self.relay, self.stack, self.auth = relay, stack, auth
+
+    async def robot(self, robot_id: str = "rover", *, send_hello: bool = True) -> ClientConnection:
+        token = self.auth.robots[robot_id].robot if robot_id in self.auth.robots else "x"
+        ws = await self.stack.enter_async_context(
+            await dial(f"{self.relay.url}/robot/{robot_id}?token={token}")
+        )
+        if send_hello:
+            await ws.send(hello(robot_id))
+        return ws
+
+    async def operator(self, robot_id: str = "rover", name: str | None = None) -> ClientConnection:
+        """An operator with its connect-time messages (presence, hello, control) consumed."""
+        token = self.auth.robots[robot_id].operator if robot_id in self.auth.robots else "x"
+        query = f"?name={name}" if name else ""
+        ws = await self.stack.enter_async_context(await dial(
+            f"{self.relay.url}/client/{robot_id}{query}",
+            additional_headers={"Authorization": f"Bearer {token}"},
+        ))
+        await until(ws, "control")
+        return ws
+
+
+class RawPeer:
+    """A WebSocket client that reads its socket only when asked to, as a stuck peer would."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray()
+
+    @classmethod
+    async def connect(cls, port: int, target: str, rcvbuf: int = 2048) -> RawPeer:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        await loop.sock_sendall(sock, (
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {p.SUBPROTOCOL}\r\n\r\n"
+        ).encode())
+        response = b""
+        while not response.endswith(b"\r\n\r\n"):  # byte by byte: leave frames in the socket
+            response += await loop.sock_recv(sock, 1)
+        assert response.startswith(b"HTTP/1.1 101"), response
+        return cls(sock)
+
+    async def messages(self, timeout: float = 1000 * MS) -> list[dict[str, Any]]:
+        """Read until the socket has been quiet for `timeout`; decode every text frame."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(loop.sock_recv(self.sock, 1 << 16), timeout)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            self._buffer += chunk
+        return [json.loads(f) for f in self._frames()]
+
+    def _frames(self) -> list[bytes]:
+        frames, buf = [], self._buffer
+        while len(buf) >= 2:
+            size, start = buf[1] & 0x7F, 2
+            if size == 126:
+                size, start = int.from_bytes(buf[2:4]), 4
+            elif size == 127:
+                size, start = int.from_bytes(buf[2:10]), 10
+            if len(buf) < start + size:
+                break
+            if buf[0] & 0x0F == 1:  # text frame (server frames are not masked)
+                frames.append(bytes(buf[start:start + size]))
+            del buf[:start + size]
+        return frames
+
+    def close(self) -> None:
+        self.sock.close()
