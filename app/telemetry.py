@@ -37,6 +37,29 @@ _SEQ_WRAP = MAX_SEQ + 1
 CLOCK_JUMP_S = 1.0
 
 
+class GapCounter:
+    """Counts samples lost in transit from the per-sample `seq` of each batch.
+
+    A seq that goes back (a new link, a rebooted robot) starts counting
+    afresh rather than being read as two billion lost samples.
+    """
+
+    def __init__(self) -> None:
+        self.dropped = 0
+        self._next: int | None = None
+
+    def feed(self, seq: int, n: int) -> int:
+        """Note a batch of `n` samples starting at `seq`; return how many were skipped."""
+        gap = 0
+        if self._next is not None:
+            gap = (seq - self._next) % _SEQ_WRAP
+            if gap >= _SEQ_WRAP // 2:
+                gap = 0
+        self.dropped += gap
+        self._next = (seq + n) % _SEQ_WRAP
+        return gap
+
+
 @dataclass
 class _Level:
     """Min and max per channel of consecutive blocks of `block` samples.
@@ -82,11 +105,15 @@ class TelemetryBuffer:
     def clear(self) -> None:
         """Forget every sample and counter (a new robot, or the user asked)."""
         self.total_samples = 0
-        self.dropped_samples = 0
-        self._next_seq: int | None = None
+        self._gaps = GapCounter()
         self._last_ms: int | None = None
         self._ms_base = 0
         self._shift = 0.0
+
+    @property
+    def dropped_samples(self) -> int:
+        """Samples the robot numbered that never arrived."""
+        return self._gaps.dropped
 
     @property
     def latest_time(self) -> float | None:
@@ -105,19 +132,11 @@ class TelemetryBuffer:
             raise InvalidField(
                 "tel", "v", f"rows have {width} values, hello announced {len(self.channels)}"
             )
-        self._count_gap(tel.seq, n)
+        self._gaps.feed(tel.seq, n)
         times = self._first_time(tel.ms) + np.arange(n) / self.rate
         values = (tel.v - self._off) * self._scale
         self._write(times, values)
         return times, values
-
-    def _count_gap(self, seq: int, n: int) -> None:
-        """Count samples the robot numbered but we never got (seq is per sample)."""
-        if self._next_seq is not None:
-            gap = (seq - self._next_seq) % _SEQ_WRAP
-            if gap < _SEQ_WRAP // 2:  # else seq went back: a new link or a reboot
-                self.dropped_samples += gap
-        self._next_seq = (seq + n) % _SEQ_WRAP
 
     def _first_time(self, ms: int) -> float:
         """Robot time in seconds of a batch's first sample, never going back."""
