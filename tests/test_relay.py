@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 import pytest
 from conftest import MS
 from relay_helpers import AUTH, Peers, RawPeer, dial, hello, quiet, recv, tel, until, until_text
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import protocol as p
@@ -82,6 +82,13 @@ async def test_unknown_path_gets_404(relay: Relay, path: str) -> None:
     with pytest.raises(InvalidStatus) as info:
         await dial(f"{relay.url}{path}?token={ROVER.robot}")
     assert info.value.response.status_code == 404
+
+
+async def test_handshake_without_the_subprotocol_gets_400(relay: Relay) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(f"{relay.url}/robot/rover?token={ROVER.robot}", compression=None):
+            pass
+    assert info.value.response.status_code == 400
 
 
 async def test_right_tokens_connect_by_query_and_by_header(relay: Relay) -> None:

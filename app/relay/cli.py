@@ -53,11 +53,12 @@ def _auth(args: argparse.Namespace) -> Auth:
 
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr, level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Our own lines say who connected; websockets' per-connection INFO lines add nothing.
+    logging.getLogger("app").setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Our own lines say who connected; websockets' per-connection lines are for -v.
+    # (Its DEBUG lines would hold request paths and tokens; the relay never enables them.)
     logging.getLogger("websockets").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
