@@ -181,6 +181,15 @@ async def test_relay_answers_pings_while_the_robot_is_offline(peers: Peers) -> N
     assert await until(op, "pong") == {"t": "pong", "id": 9}
 
 
+async def test_pings_the_robot_took_with_it_are_answered(peers: Peers) -> None:
+    robot = await peers.robot()
+    op = await peers.operator()
+    await op.send(p.encode(p.Ping(id=4)))
+    await until(robot, "ping")
+    await robot.close()  # without answering
+    assert await until(op, "pong") == {"t": "pong", "id": 4}
+
+
 async def test_second_robot_with_the_same_id_replaces_the_first(peers: Peers) -> None:
     op = await peers.operator()
     first = await peers.robot()

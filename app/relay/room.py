@@ -80,7 +80,7 @@ class Room:
         """Make `ws` this id's robot; returns its outbox and the one it replaces."""
         old, self.robot = self.robot, RobotOutbox(ws, f"robot {self.robot_id!r}")
         self.hello = None
-        self._pings.clear()
+        self._answer_pings()
         if old is None:
             self._broadcast(self._presence())
         self.robot.start()
@@ -92,7 +92,7 @@ class Room:
             return
         self.robot = None
         self.hello = None
-        self._pings.clear()
+        self._answer_pings()
         self._broadcast(self._presence())
 
     def from_robot(self, box: RobotOutbox, frame: str | bytes) -> None:
@@ -143,6 +143,14 @@ class Room:
             del self._pings[ping_id]
         if name in self.operators:
             self.operators[name].put(frame)
+
+    def _answer_pings(self) -> None:
+        """Answer the pings a departed robot never will, so no operator thinks its link died."""
+        for ping_id, names in self._pings.items():
+            for name in names:
+                if name in self.operators:
+                    self.operators[name].put(p.encode(p.Pong(id=ping_id)))
+        self._pings.clear()
 
     # ------------------------------------------------------------ operator side
 
