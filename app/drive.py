@@ -63,8 +63,9 @@ class DriveModel:
 
     def __init__(self, speed: int = DEFAULT_SPEED) -> None:
         self.changed: Signal[[int, int]] = Signal()
-        #: Emitted by `release_all` when the wheels were already still, so the
-        #: Stop button always sends a stop (the robot may be moving anyway).
+        #: Emitted by `release_all` before the wheels change: the operator asked
+        #: for a stop, which goes out even when the wheels were already still
+        #: (the robot may be moving anyway, e.g. driven by someone else).
         self.stop_requested: Signal[[]] = Signal()
         self._held: set[Motion] = set()
         self.speed = _clamp_speed(speed)
@@ -95,14 +96,11 @@ class DriveModel:
     def release_all(self) -> None:
         """Stop button, Space, focus loss, lost link: let go of everything.
 
-        Always ends in exactly one stop being sent by a DriveSender: through
-        `changed` when the wheels were turning, else through `stop_requested`.
+        A DriveSender sends exactly one stop for it, on `stop_requested`.
         """
+        self.stop_requested.emit()
         self._held.clear()
-        if self._wheels == (0, 0):
-            self.stop_requested.emit()
-        else:
-            self._update()
+        self._update()
 
     def set_speed(self, pct: int) -> None:
         """Set the speed in percent; clamped to 10..100."""
@@ -155,25 +153,31 @@ class DriveSender:
         """Follow the model from now on; call from the running event loop."""
         self._loop = asyncio.get_running_loop()
         self.model.changed.connect(self._on_change)
-        self.model.stop_requested.connect(self._send_stop)
+        self.model.stop_requested.connect(self._on_stop_requested)
         if self.model.wheels != (0, 0):
             self._on_change(*self.model.wheels)
 
     async def aclose(self) -> None:
         """Stop following the model; a robot still moving is sent a stop."""
         self.model.changed.disconnect(self._on_change)
-        self.model.stop_requested.disconnect(self._send_stop)
+        self.model.stop_requested.disconnect(self._on_stop_requested)
         self._cancel_timer()
         if self._moving:
             self._moving = False
             self._send_stop()
         self._loop = None
 
+    def _on_stop_requested(self) -> None:
+        self._cancel_timer()
+        self._moving = False
+        self._send_stop()
+
     def _on_change(self, left: int, right: int) -> None:
         self._cancel_timer()
         if (left, right) == (0, 0):
-            self._moving = False
-            self._send_stop()
+            if self._moving:  # not when a stop request already sent the stop
+                self._moving = False
+                self._send_stop()
         else:
             self._moving = True
             self._tick()

@@ -139,3 +139,16 @@ async def test_stop_button_sends_a_stop_even_when_idle() -> None:
     model.release_all()
     await sender.aclose()
     assert wire.kinds() == ["stop", "drive", "stop"]
+
+
+async def test_stop_button_while_moving_sends_exactly_one_stop() -> None:
+    model, wire = DriveModel(), Wire()
+    sender = DriveSender(model, wire.drive, wire.stop)
+    sender.start()
+    model.press(F)
+    model.press(L)
+    model.release_all()
+    model.release_all()
+    await sender.aclose()
+    assert wire.kinds() == ["drive", "drive", "stop", "stop"]
+    assert model.wheels == (0, 0)
