@@ -160,5 +160,12 @@ class RawPeer:
             del buf[:start + size]
         return frames
 
+    async def send_text(self, text: str) -> None:
+        """One masked text frame (with an all-zero mask, so the payload goes as is)."""
+        payload = text.encode()
+        assert len(payload) < 126
+        header = bytes([0x81, 0x80 | len(payload)]) + bytes(4)
+        await asyncio.get_running_loop().sock_sendall(self.sock, header + payload)
+
     def close(self) -> None:
         self.sock.close()

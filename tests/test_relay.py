@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import protocol as p
 from app.errors import ConfigError
-from app.relay import Auth, Relay, serve_relay
+from app.relay import Auth, Limits, Relay, serve_relay
 
 STOP0 = {"t": "stop", "seq": 0}
 
@@ -333,6 +333,38 @@ async def test_drives_toward_a_slow_robot_collapse_to_the_newest(peers: Peers) -
         assert len(tail) < sent, "the stop waited behind every drive"
     finally:
         robot.close()
+
+
+async def test_operator_that_never_reads_is_let_go_when_its_backlog_overflows() -> None:
+    limits = Limits(operator_backlog=64, close_timeout=0.2)
+    async with serve_relay(AUTH, limits=limits) as relay, AsyncExitStack() as stack:
+        peers = Peers(relay, stack)
+        watcher = await peers.operator(name="watcher")
+        mute = await RawPeer.connect(relay.port, f"/client/rover?token={ROVER.operator}&name=mute")
+        try:
+            for _ in range(4000):  # each answered with an err it never reads
+                await mute.send_text("x")
+            async with asyncio.timeout(3000 * MS):
+                while "mute" in relay.stats()["rover"].operators:
+                    await asyncio.sleep(10 * MS)
+            await watcher.send(p.encode(p.Ping(id=1)))
+            assert await until(watcher, "pong") == {"t": "pong", "id": 1}
+        finally:
+            mute.close()
+
+
+async def test_a_stuck_operator_does_not_hold_up_shutdown() -> None:
+    limits = Limits(close_timeout=0.2)
+    async with serve_relay(AUTH, limits=limits) as relay:
+        stuck = await RawPeer.connect(relay.port, f"/client/rover?token={ROVER.operator}")
+        robot = await dial(f"{relay.url}/robot/rover?token={ROVER.robot}")
+        while relay.stats()["rover"].operators["op-1"].dropped == 0:
+            await robot.send(tel(0, samples=200))
+        started = time.perf_counter()
+    elapsed = time.perf_counter() - started
+    stuck.close()
+    assert await closed_code(robot) == 1001
+    assert elapsed < limits.close_timeout + 0.5 + 500 * MS
 
 
 # ---------------------------------------------------------------- bad input

@@ -27,10 +27,6 @@ from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger(__name__)
 
-#: Telemetry frames that may wait for one operator before new ones are dropped.
-OPERATOR_QUEUE = 32
-#: Frames of any kind waiting for an operator that mean it stopped reading.
-OPERATOR_HARD_LIMIT = 1024
 #: Pings/cfg/err waiting for a robot; older ones are dropped past this.
 ROBOT_QUEUE = 16
 #: Kernel send buffers. Left alone, Linux grows one to megabytes for a peer
@@ -41,6 +37,18 @@ ROBOT_SNDBUF = 4096
 OPERATOR_SNDBUF = 64 * 1024
 #: Seconds between two log lines about one slow operator.
 DROP_LOG_INTERVAL = 5.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The relay's tunable bounds; the defaults suit real links, tests shrink them."""
+
+    #: Telemetry frames that may wait for one operator before new ones are dropped.
+    operator_queue: int = 32
+    #: Frames of any kind waiting for one operator that mean it stopped reading.
+    operator_backlog: int = 1024
+    #: Seconds a peer gets to take our close frame before its socket is dropped.
+    close_timeout: float = 2.0
 
 
 @dataclass
@@ -96,11 +104,11 @@ class Outbox:
 
 
 class OperatorOutbox(Outbox):
-    """FIFO toward one operator; telemetry beyond `limit` waiting frames is dropped."""
+    """FIFO toward one operator; telemetry beyond `limits.operator_queue` is dropped."""
 
-    def __init__(self, ws: ServerConnection, label: str, limit: int = OPERATOR_QUEUE) -> None:
+    def __init__(self, ws: ServerConnection, label: str, limits: Limits) -> None:
         super().__init__(ws, label)
-        self._limit = limit
+        self._limits = limits
         self._queue: deque[tuple[str, bool]] = deque()
         self._telemetry = 0  # telemetry frames in _queue
         self._reported = 0  # stats.dropped at the last log line
@@ -113,7 +121,7 @@ class OperatorOutbox(Outbox):
 
     def put(self, frame: str) -> None:
         """Queue a frame that must not be dropped (control, presence, hello, err, pong)."""
-        if len(self._queue) >= OPERATOR_HARD_LIMIT or self._closer is not None:
+        if len(self._queue) >= self._limits.operator_backlog or self._closer is not None:
             self._overflow()
             return
         self._queue.append((frame, False))
@@ -123,7 +131,7 @@ class OperatorOutbox(Outbox):
         """Queue telemetry, or drop and count it if the operator is behind."""
         if self._closer is not None:
             return
-        if self._telemetry >= self._limit:
+        if self._telemetry >= self._limits.operator_queue:
             self.stats.dropped += 1
             self._report(final=False)
             return
@@ -160,7 +168,9 @@ class OperatorOutbox(Outbox):
             log.warning("%s stopped reading; closing it", self.label)
             self._queue.clear()
             self._telemetry = 0
-            self._closer = asyncio.create_task(self.ws.close(1008, "not reading"))
+            self._closer = asyncio.create_task(
+                close_or_abort(self.ws, 1008, "not reading", self._limits.close_timeout)
+            )
 
 
 class RobotOutbox(Outbox):
@@ -222,3 +232,17 @@ def _limit_buffers(ws: ServerConnection, kernel: int, user_space: int | None = N
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, kernel)
+
+
+async def close_or_abort(ws: ServerConnection, code: int, reason: str, timeout: float) -> None:
+    """Close with `code`, or drop the socket if the peer does not take the close frame.
+
+    `close()` first waits until the close frame is written, which for a peer
+    that stopped reading is never; only then would its own timeout apply.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            await ws.close(code, reason)
+    except TimeoutError:
+        log.info("peer %s did not take the close frame in time; dropping it", ws.remote_address)
+        ws.transport.abort()

@@ -18,7 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from app import protocol as p
 from app.errors import MalformedJSON, ProtocolError, UnknownType
 from app.relay.control import ControlBoard, NotInControl, RelayRefusal, RobotOffline
-from app.relay.peers import OPERATOR_QUEUE, OperatorOutbox, PeerStats, RobotOutbox
+from app.relay.peers import Limits, OperatorOutbox, PeerStats, RobotOutbox
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,14 @@ def _decode(frame: str | bytes) -> p.Message:
 class Room:
     """The relay's state for one robot id, alive while anyone is connected to it."""
 
-    def __init__(self, robot_id: str, operator_queue: int = OPERATOR_QUEUE) -> None:
+    def __init__(self, robot_id: str, limits: Limits) -> None:
         self.robot_id = robot_id
         self.robot: RobotOutbox | None = None
         self.hello: str | None = None
         self.operators: dict[str, OperatorOutbox] = {}
         self.board = ControlBoard()
         self.telemetry_in = 0
-        self._queue = operator_queue
+        self._limits = limits
         self._pings: dict[int, list[str]] = {}
 
     @property
@@ -157,7 +157,7 @@ class Room:
     def join(self, ws: ServerConnection, wanted: str | None) -> tuple[str, OperatorOutbox]:
         """Add an operator; it learns presence, the robot's hello and who drives."""
         name = self.board.join(wanted)
-        box = OperatorOutbox(ws, f"operator {name!r} of robot {self.robot_id!r}", self._queue)
+        box = OperatorOutbox(ws, f"operator {name!r} of robot {self.robot_id!r}", self._limits)
         self.operators[name] = box
         box.put(self._presence())
         if self.hello is not None:

@@ -24,13 +24,10 @@ from websockets.typing import Subprotocol
 from app import protocol
 from app.relay.auth import Auth, Role, check_bind
 from app.relay.handshake import Gatekeeper, parse_endpoint, peer_address
-from app.relay.peers import OPERATOR_QUEUE
+from app.relay.peers import Limits, close_or_abort
 from app.relay.room import RobotStats, Room
 
 log = logging.getLogger(__name__)
-
-#: Seconds a peer gets to answer our close frame before its socket is dropped.
-CLOSE_TIMEOUT = 2.0
 
 
 class _NoDebug(logging.LoggerAdapter[logging.Logger]):
@@ -43,13 +40,14 @@ class _NoDebug(logging.LoggerAdapter[logging.Logger]):
 class Relay:
     """A running relay: one listening socket, one Room per robot id in use."""
 
-    def __init__(self, auth: Auth, operator_queue: int = OPERATOR_QUEUE) -> None:
+    def __init__(self, auth: Auth, limits: Limits | None = None) -> None:
         self.auth = auth
         self.host = ""
-        self._operator_queue = operator_queue
+        self.limits = limits or Limits()
         self._rooms: dict[str, Room] = {}
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._connections: set[ServerConnection] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (0 picks a free port). Raises ConfigError or OSError."""
@@ -60,7 +58,7 @@ class Relay:
             compression=None,
             subprotocols=[Subprotocol(protocol.SUBPROTOCOL)],
             max_size=protocol.MAX_MESSAGE_BYTES,
-            close_timeout=CLOSE_TIMEOUT,
+            close_timeout=self.limits.close_timeout,
             logger=_NoDebug(logging.getLogger("websockets.server")),
         )
         self.host = host
@@ -71,10 +69,21 @@ class Relay:
         """Close every connection with 1001 (going away) and stop listening."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                async with asyncio.timeout(self.limits.close_timeout + 0.5):
+                    await self._server.wait_closed()
+            except TimeoutError:
+                self._abort_stuck()
+                await self._server.wait_closed()
         if self._tasks:
             await asyncio.wait(self._tasks)
         log.info("relay stopped")
+
+    def _abort_stuck(self) -> None:
+        """Drop peers that stopped reading: their close frame can never be written."""
+        log.warning("dropping %d peer(s) that did not close in time", len(self._connections))
+        for ws in self._connections:
+            ws.transport.abort()
 
     @property
     def port(self) -> int:
@@ -96,14 +105,16 @@ class Relay:
         endpoint = parse_endpoint(ws.request.path)
         assert endpoint is not None, "the gatekeeper let an unknown path through"
         room = self._rooms.setdefault(
-            endpoint.robot_id, Room(endpoint.robot_id, self._operator_queue)
+            endpoint.robot_id, Room(endpoint.robot_id, self.limits)
         )
+        self._connections.add(ws)
         try:
             if endpoint.role is Role.ROBOT:
                 await self._serve_robot(ws, room)
             else:
                 await self._serve_operator(ws, room, endpoint.name)
         finally:
+            self._connections.discard(ws)
             if room.empty and self._rooms.get(room.robot_id) is room:
                 del self._rooms[room.robot_id]
 
@@ -112,7 +123,7 @@ class Relay:
         log.info("%s online from %s", box.label, peer_address(ws))
         if old is not None:
             log.info("%s: a new connection replaces the old one (closed with 1008)", box.label)
-            self._spawn(old.ws.close(1008, "replaced"))
+            self._spawn(close_or_abort(old.ws, 1008, "replaced", self.limits.close_timeout))
         try:
             await _pump(ws, partial(room.from_robot, box), box.label)
         finally:
@@ -160,10 +171,10 @@ def _log_close(label: str, exc: ConnectionClosed) -> None:
 
 @asynccontextmanager
 async def serve_relay(
-    auth: Auth, host: str = "127.0.0.1", port: int = 0, *, operator_queue: int = OPERATOR_QUEUE
+    auth: Auth, host: str = "127.0.0.1", port: int = 0, *, limits: Limits | None = None
 ) -> AsyncIterator[Relay]:
     """Run a relay for the duration of the `async with` block (tests, benchmarks, the CLI)."""
-    relay = Relay(auth, operator_queue)
+    relay = Relay(auth, limits)
     await relay.start(host, port)
     try:
         yield relay
