@@ -220,10 +220,12 @@ async def test_first_operator_drives_the_others_watch(peers: Peers) -> None:
     assert err["code"] == "not_in_control" and "alice" in err["msg"]
     await bob.send(p.encode(p.Cfg(rate=50)))
     assert (await until(bob, "err"))["code"] == "not_in_control"
-    await bob.send(p.encode(p.Stop(seq=4)))  # anyone may stop
-    assert await until(robot, "stop") == {"t": "stop", "seq": 4}
-    await alice.send(drive(2))
-    assert (await until(robot, "drive"))["seq"] == 2
+    await alice.send(p.encode(p.Stop(seq=2)))
+    assert await until(robot, "stop") == {"t": "stop", "seq": 2}  # the holder's, as sent
+    await bob.send(p.encode(p.Stop(seq=9000)))  # anyone may stop...
+    assert await until(robot, "stop") == STOP0  # ...without pushing the robot's seq past alice's
+    await alice.send(drive(3))
+    assert (await until(robot, "drive"))["seq"] == 3
 
 
 async def test_take_release_and_give(peers: Peers) -> None:

@@ -188,7 +188,7 @@ class Room:
             case p.Cfg():
                 self._robot_for(name, need_control=True).put(frame)
             case p.Stop():
-                self._robot_for(name, need_control=False).put_stop(frame)
+                self._stop_from(name, frame)
             case p.Ping():
                 self._ping(name, msg.id, frame)
             case p.Take() | p.Release() | p.Give():
@@ -206,6 +206,20 @@ class Room:
         if self.robot is None:
             raise RobotOffline(f"robot {self.robot_id!r} is offline; the frame was dropped")
         return self.robot
+
+    def _stop_from(self, name: str, frame: str) -> None:
+        """Anyone may stop the robot; a watcher's stop goes out as seq 0.
+
+        A stop sets the robot's last applied seq to its own, so a watcher's
+        seq (from its own counter) could make the robot ignore the holder's
+        drives until the holder's counter caught up.
+        """
+        robot = self._robot_for(name, need_control=False)
+        if self.board.holder == name:
+            robot.put_stop(frame)
+        else:
+            log.info("robot %r: %s (not in control) sent stop", self.robot_id, name)
+            robot.put_stop(STOP)
 
     def _ping(self, name: str, ping_id: int, frame: str) -> None:
         """Forward to the robot, or answer here while it is offline so links stay up."""
