@@ -272,6 +272,8 @@ class Link:
         if self._task is not None:
             raise RuntimeError("Link.run() is already running")
         self._task = asyncio.current_task()
+        if self._closing:
+            return
         try:
             await self._run()
         except asyncio.CancelledError:

@@ -70,6 +70,9 @@ class Session:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._was_connected = False
         self._quiet = False
+        #: open() and close() run one at a time: a double-clicked Connect
+        #: must not leave a second simulator or link behind.
+        self._busy = asyncio.Lock()
         self._bad_batch_reported = False
         self.recorder.failed.connect(self._on_recording_failed)
         self.drive.stop_requested.connect(self._on_stop_button)
@@ -87,22 +90,31 @@ class Session:
         Raises ConfigError for an unusable profile, RuntimeError when the
         built-in simulator cannot start.
         """
-        await self.close()
-        profile.validate()
+        async with self._busy:
+            await self._close()
+            profile.validate()
+            await self._open(profile)
+
+    async def close(self) -> None:
+        """Stop the robot, close the link, stop the simulator. Idempotent."""
+        async with self._busy:
+            await self._close()
+
+    async def _open(self, profile: Profile) -> None:
         sim_url = None
         if profile.kind == "simulator":
             self.simulator = await asyncio.to_thread(BuiltinSimulator.start)
             sim_url = self.simulator.url
         self.profile = profile
         self.settings.last_profile = profile.name
+        self.telemetry = None  # a new profile starts a fresh history; a reconnect does not
         self.link = self._make_link(profile.link_url(sim_url, self.settings.operator_name))
         self._sender = DriveSender(self.drive, self._send_drive, self._send_stop)
         self._sender.start()
         self._spawn(self.link.run())
         self._spawn(self._publish_stats())
 
-    async def close(self) -> None:
-        """Stop the robot, close the link, stop the simulator. Idempotent."""
+    async def _close(self) -> None:
         self._release_held()
         if self._sender is not None:
             await self._sender.aclose()
@@ -118,6 +130,7 @@ class Session:
             await asyncio.to_thread(self.simulator.stop)
             self.simulator = None
         self.profile = None
+        self.holder = None
 
     def _make_link(self, url: str) -> Link:
         link = Link(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -176,3 +177,18 @@ async def test_relay_watcher_cannot_drive_but_its_stop_button_stops_the_robot() 
         finally:
             await bob.close()
             await ana.close()
+
+
+async def test_a_double_clicked_connect_leaves_one_simulator() -> None:
+    session = Session()
+
+    def simulators() -> int:
+        return sum(t.name == "robodeck-sim" for t in threading.enumerate())
+
+    before = simulators()
+    try:
+        await asyncio.gather(session.open(SIMULATOR), session.open(SIMULATOR))
+        assert simulators() == before + 1
+    finally:
+        await session.close()
+    assert simulators() == before
