@@ -301,6 +301,8 @@ class Link:
         if task is not None and task is not asyncio.current_task():
             # A closed connection ends run() by itself; a connect attempt or a
             # backoff sleep in progress is cut short.
+            if ws is None:
+                task.cancel()
             await asyncio.wait([task], timeout=CLOSE_TIMEOUT)
             if not task.done():
                 task.cancel()
@@ -318,11 +320,9 @@ class Link:
                 log.warning("link to %s refused: %s", redact(self.url), exc)
                 self._event(f"giving up: {exc}")
                 return
-            except (OSError, TimeoutError, ConnectionClosed, ProtocolError) as exc:
+            except Exception as exc:  # refused, unreachable, handshake failed, link died
                 reason = describe(exc)
-            except Exception as exc:  # websockets handshake errors and the like
-                reason = describe(exc)
-                log.debug("connection attempt failed", exc_info=True)
+                log.debug("connection ended", exc_info=True)
             if self._closing:
                 return
             delay = next(delays)
