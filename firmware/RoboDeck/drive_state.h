@@ -1,0 +1,39 @@
+// The safety rules of docs/protocol.md as a small state machine on a clock
+// passed in, so the failsafe is tested on a fake clock.
+//
+// - motors are off at boot and after every link loss, until a fresh drive;
+// - a drive is applied only if its seq is newer than the last applied one;
+// - stop is always applied and sets the last applied seq;
+// - motors go off when no drive has been applied for `timeout` ms.
+#pragma once
+
+#include <stdint.h>
+
+namespace rd {
+
+class DriveState {
+ public:
+  explicit DriveState(uint16_t timeoutMs) : timeout(timeoutMs) {}
+
+  /** Boot or link loss: motors off, and the next link starts from seq 0. */
+  void reset() { left_ = right_ = 0, ack_ = 0; }
+  /** Returns true if the drive was applied (its seq is newer). */
+  bool drive(int8_t l, int8_t r, int32_t seq, uint32_t now);
+  void stop(int32_t seq) { left_ = right_ = 0, ack_ = seq; }
+  /** Returns true if this call stopped the motors because drives stopped coming. */
+  bool expire(uint32_t now);
+
+  int8_t left() const { return left_; }
+  int8_t right() const { return right_; }
+  /** The seq of the last drive or stop applied (tel.ack). */
+  int32_t ack() const { return ack_; }
+
+  uint16_t timeout;
+
+ private:
+  int8_t left_ = 0, right_ = 0;
+  int32_t ack_ = 0;
+  uint32_t lastDrive_ = 0;
+};
+
+}  // namespace rd

@@ -1,0 +1,296 @@
+#include "msg_parse.h"
+
+#include "rd_config.h"
+#include "rd_pgm.h"
+
+namespace rd {
+
+namespace {
+
+// Keys the robot reads; the index is ParseResult::field.
+enum Field : uint8_t { fT, fL, fR, fSeq, fId, fRate, fTimeout, kFields };
+const char kFieldNames[] PROGMEM = "t\0l\0r\0seq\0id\0rate\0timeout\0";
+// Message types, in Msg order; "pong" and "err" are valid but need no action.
+const char kTypeNames[] PROGMEM = "drive\0stop\0ping\0cfg\0pong\0err\0";
+constexpr uint8_t kTypes = 6;
+
+enum class Kind : uint8_t { kAbsent, kNull, kInt, kBig, kOther, kString };
+
+struct Slot {
+  Kind kind;
+  int32_t value;
+};
+
+constexpr uint8_t kShort = 8;  // every key and type name we compare is shorter
+
+/** The n-th NUL-separated P-string of `list`. */
+const char *nth(const char *list, uint8_t n) {
+  while (n--)
+    while (pchar(list++, 0)) {}
+  return list;
+}
+
+/** Index of the short RAM string `s` in `list` of `count` names, or `count`. */
+uint8_t lookup(const char *list, uint8_t count, const char *s, uint8_t len) {
+  for (uint8_t i = 0; i < count; i++) {
+    const char *name = nth(list, i);
+    uint8_t j = 0;
+    while (j < len && pchar(name, j) == s[j]) j++;
+    if (j == len && !pchar(name, j)) return i;
+  }
+  return count;
+}
+
+/** A validating recursive-descent reader over one JSON text (RFC 8259). */
+class Reader {
+ public:
+  Reader(const uint8_t *p, uint16_t len) : p_(p), end_(p + len) {}
+  bool document(Slot *slots, char *type, uint8_t &typeLen);
+
+ private:
+  int peek() const { return p_ < end_ ? *p_ : -1; }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    p_++;
+    return true;
+  }
+  void space() {
+    while (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r') p_++;
+  }
+  bool value(uint8_t depth, Slot *slot, char *str, uint8_t *strLen);
+  bool object(uint8_t depth, Slot *slots, char *type, uint8_t *typeLen);
+  bool array(uint8_t depth);
+  bool string(char *copy, uint8_t *copyLen);
+  bool escape();
+  bool number(Slot *slot);
+  bool digits();
+  bool literal(const char *word);
+
+  const uint8_t *p_, *end_;
+};
+
+bool Reader::document(Slot *slots, char *type, uint8_t &typeLen) {
+  space();
+  if (peek() != '{' || !object(1, slots, type, &typeLen)) return false;
+  space();
+  return p_ == end_;
+}
+
+bool Reader::object(uint8_t depth, Slot *slots, char *type, uint8_t *typeLen) {
+  p_++;  // '{'
+  space();
+  if (eat('}')) return true;
+  do {
+    space();
+    char key[kShort];
+    uint8_t keyLen = 0;
+    if (peek() != '"' || !string(key, &keyLen)) return false;
+    space();
+    if (!eat(':')) return false;
+    space();
+    uint8_t f = slots ? lookup(kFieldNames, kFields, key, keyLen) : (uint8_t)kFields;
+    bool isType = f == fT;
+    if (!value(depth, f < kFields ? &slots[f] : nullptr, isType ? type : nullptr,
+               isType ? typeLen : nullptr))
+      return false;
+    space();
+  } while (eat(','));
+  return eat('}');
+}
+
+bool Reader::array(uint8_t depth) {
+  p_++;  // '['
+  space();
+  if (eat(']')) return true;
+  do {
+    space();
+    if (!value(depth, nullptr, nullptr, nullptr)) return false;
+    space();
+  } while (eat(','));
+  return eat(']');
+}
+
+bool Reader::value(uint8_t depth, Slot *slot, char *str, uint8_t *strLen) {
+  Slot ignored;
+  if (!slot) slot = &ignored;
+  slot->kind = Kind::kOther;
+  int c = peek();
+  if (c == '{' || c == '[') {
+    if (depth >= kJsonDepth) return false;
+    return c == '{' ? object(depth + 1, nullptr, nullptr, nullptr) : array(depth + 1);
+  }
+  if (c == '"') {
+    if (str) slot->kind = Kind::kString;
+    return string(str, strLen);
+  }
+  if (c == '-' || (c >= '0' && c <= '9')) return number(slot);
+  if (c == 'n') {
+    slot->kind = Kind::kNull;
+    return literal(PSTR("null"));
+  }
+  return literal(c == 't' ? PSTR("true") : PSTR("false"));
+}
+
+bool Reader::literal(const char *word) {
+  for (char c; (c = pchar(word, 0)) != 0; word++)
+    if (!eat(c)) return false;
+  return true;
+}
+
+// Copies up to kShort raw bytes of the string into `copy` (if given); a
+// longer or escaped string gets a length of kShort + 1, matching no name.
+bool Reader::string(char *copy, uint8_t *copyLen) {
+  p_++;  // '"'
+  uint8_t n = 0;
+  for (;;) {
+    int c = peek();
+    if (c < 0x20) return false;  // end of input, or a raw control character
+    p_++;
+    if (c == '"') break;
+    if (c == '\\') {
+      if (!escape()) return false;
+      n = kShort + 1;
+    } else if (n < kShort) {
+      if (copy) copy[n] = (char)c;
+      n++;
+    } else {
+      n = kShort + 1;
+    }
+  }
+  if (copyLen) *copyLen = n;
+  return true;
+}
+
+bool Reader::escape() {
+  int c = peek();
+  p_++;
+  if (c == 'u') {
+    for (uint8_t i = 0; i < 4; i++) {
+      int h = peek();
+      p_++;
+      bool hex = (h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F');
+      if (!hex) return false;
+    }
+    return true;
+  }
+  return c >= 0 && strchr("\"\\/bfnrt", c) != nullptr && c != 0;
+}
+
+bool Reader::digits() {
+  if (peek() < '0' || peek() > '9') return false;
+  while (peek() >= '0' && peek() <= '9') p_++;
+  return true;
+}
+
+bool Reader::number(Slot *slot) {
+  bool neg = eat('-');
+  const uint8_t *start = p_;
+  if (eat('0')) {
+    if (peek() >= '0' && peek() <= '9') return false;  // no leading zeros
+  } else if (!digits()) {
+    return false;
+  }
+  uint32_t v = 0;
+  bool big = false;
+  for (const uint8_t *d = start; d < p_; d++) {
+    if (v > 214748364u) big = true;
+    v = v * 10 + (uint32_t)(*d - '0');
+    if (v > 0x80000000u) big = true;
+  }
+  bool integer = true;
+  if (eat('.')) {
+    integer = false;
+    if (!digits()) return false;
+  }
+  if (peek() == 'e' || peek() == 'E') {
+    p_++;
+    integer = false;
+    if (!eat('+')) eat('-');
+    if (!digits()) return false;
+  }
+  if (!integer) return true;  // kOther: a float is not an integer field
+  if (big || (!neg && v == 0x80000000u)) {
+    slot->kind = Kind::kBig;
+  } else {
+    slot->kind = Kind::kInt;
+    slot->value = neg ? (int32_t)(0u - v) : (int32_t)v;
+  }
+  return true;
+}
+
+/** Reads the integer fields of one message, remembering the first bad one. */
+struct Fields {
+  const Slot *slots;
+  ParseResult result;
+
+  // `optional`: absent or null keeps the setting, reported as -1 (cfg).
+  bool get(uint8_t f, int32_t lo, int32_t hi, bool optional, int32_t &out) {
+    const Slot &s = slots[f];
+    if (optional && (s.kind == Kind::kAbsent || s.kind == Kind::kNull)) {
+      out = -1;
+      return true;
+    }
+    if (s.kind == Kind::kInt && s.value >= lo && s.value <= hi) {
+      out = s.value;
+      return true;
+    }
+    result.error = ParseError::kBadField;
+    result.field = f;
+    result.problem = s.kind == Kind::kAbsent                      ? Problem::kMissing
+                     : s.kind == Kind::kInt || s.kind == Kind::kBig ? Problem::kOutOfRange
+                                                                    : Problem::kNotInteger;
+    return false;
+  }
+};
+
+}  // namespace
+
+ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out) {
+  Slot slots[kFields];
+  for (Slot &s : slots) s.kind = Kind::kAbsent;
+  char type[kShort];
+  uint8_t typeLen = 0;
+  Reader reader(text, len);
+  if (!reader.document(slots, type, typeLen))
+    return ParseResult{ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
+  uint8_t t = slots[fT].kind == Kind::kString ? lookup(kTypeNames, kTypes, type, typeLen) : kTypes;
+  if (t == kTypes) return ParseResult{ParseError::kBadType, Msg::kIgnored, 0, Problem::kMissing};
+  Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
+  out.type = m;
+  Fields f{slots, ParseResult{ParseError::kOk, m, 0, Problem::kMissing}};
+  switch (m) {
+    case Msg::kDrive:
+      f.get(fL, -100, 100, false, out.l) && f.get(fR, -100, 100, false, out.r) &&
+          f.get(fSeq, 0, kMaxSeq, false, out.seq);
+      break;
+    case Msg::kStop: f.get(fSeq, 0, kMaxSeq, false, out.seq); break;
+    case Msg::kPing: f.get(fId, 0, kMaxSeq, false, out.id); break;
+    case Msg::kCfg:
+      f.get(fRate, 1, rateMax, true, out.rate) &&
+          f.get(fTimeout, kTimeoutMin, kTimeoutMax, true, out.timeout);
+      break;
+    case Msg::kIgnored: break;
+  }
+  return f.result;
+}
+
+const char *errorCode(ParseError e) {
+  switch (e) {
+    case ParseError::kBadJson: return PSTR("bad_json");
+    case ParseError::kBadType: return PSTR("bad_type");
+    default: return PSTR("bad_field");
+  }
+}
+
+const char *msgName(Msg m) { return nth(kTypeNames, (uint8_t)m); }
+const char *fieldName(uint8_t field) { return nth(kFieldNames, field); }
+
+const char *problemText(Problem p) {
+  switch (p) {
+    case Problem::kMissing: return PSTR("missing");
+    case Problem::kNotInteger: return PSTR("must be an integer");
+    default: return PSTR("out of range");
+  }
+}
+
+}  // namespace rd

@@ -1,0 +1,119 @@
+// platform.h for real boards: Ethernet shield (Uno, Mega) or WiFi (ESP).
+#if !defined(ROBODECK_HOST) && !defined(ROBODECK_PROBE)
+
+#include "platform.h"
+
+#include <Arduino.h>
+
+#include "rd_config.h"
+#include "rd_random.h"
+
+#if !defined(ESP32) && !defined(ESP8266)
+#include <SPI.h>
+#endif
+
+namespace rd {
+
+namespace {
+
+#if defined(ESP32) || defined(ESP8266)
+WiFiServer *server = nullptr;
+#else
+EthernetServer *server = nullptr;
+uint32_t lastMaintain = 0;
+#endif
+
+uint32_t gatherEntropy() {
+  // The low bits of a floating ADC input and the timing around it.
+  uint32_t e = 0;
+  for (uint8_t i = 0; i < 32; i++) e = (e << 1 | (e >> 31)) ^ (uint32_t)analogRead(A0) ^ micros();
+  return e;
+}
+
+}  // namespace
+
+void logLine(const char *msg, const char *detail) {
+#if RD_SERIAL_LOG
+  Serial.print(millis());
+  Serial.print(F(" "));
+  Serial.print(reinterpret_cast<const __FlashStringHelper *>(msg));
+  if (detail) Serial.print(reinterpret_cast<const __FlashStringHelper *>(detail));
+  Serial.println();
+#else
+  (void)msg, (void)detail;
+#endif
+}
+
+const char *boardName() {
+#if defined(ESP32)
+  return PSTR("esp32");
+#elif defined(ESP8266)
+  return PSTR("esp8266");
+#elif defined(__AVR_ATmega2560__)
+  return PSTR("mega");
+#elif defined(__AVR_ATmega328P__)
+  return PSTR("uno");
+#else
+  return PSTR("arduino");
+#endif
+}
+
+void platformBegin() {
+#if RD_SERIAL_LOG
+  Serial.begin(115200);
+#endif
+  seedRandom(gatherEntropy());
+#if defined(ESP32) || defined(ESP8266)
+  WiFi.mode(WIFI_STA);
+  WiFi.setAutoReconnect(true);
+  WiFi.begin(RD_WIFI_SSID, RD_WIFI_PASSWORD);  // joins in the background
+#else
+  static uint8_t mac[] = {RD_MAC};
+#if RD_USE_DHCP
+  // Bounded: 10 s for the lease, 2 s per reply; retried by maintain().
+  if (!Ethernet.begin(mac, 10000, 2000)) logLine(PSTR("dhcp failed"));
+#else
+  Ethernet.begin(mac, IPAddress(RD_STATIC_IP));
+#endif
+#endif
+}
+
+void platformTick() {
+#if !defined(ESP32) && !defined(ESP8266) && RD_USE_DHCP
+  uint32_t now = millis();
+  if (now - lastMaintain >= 1000) {  // renews or rebinds the lease when due
+    lastMaintain = now;
+    Ethernet.maintain();
+  }
+#endif
+}
+
+bool netConnect(NetClient &c, const char *host, uint16_t port) {
+#if defined(ESP32) || defined(ESP8266)
+  if (WiFi.status() != WL_CONNECTED) return false;
+  c.setNoDelay(true);
+#endif
+  return c.connect(host, port) == 1;
+}
+
+void netListen(uint16_t port) {
+#if defined(ESP32) || defined(ESP8266)
+  static WiFiServer s(port);
+  s.begin();
+  s.setNoDelay(true);
+#else
+  static EthernetServer s(port);
+  s.begin();
+#endif
+  server = &s;
+}
+
+bool netAccept(NetClient &out) {
+  if (!server) return false;
+  out = server->accept();  // only new connections, unlike available()
+  return (bool)out;
+}
+
+}  // namespace rd
+
+#endif  // !ROBODECK_HOST && !ROBODECK_PROBE

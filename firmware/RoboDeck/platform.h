@@ -1,0 +1,44 @@
+// What differs between boards: network, watchdog, log, entropy, board name.
+//
+// One implementation per target: platform.cpp (Ethernet shield on AVR,
+// WiFi on ESP32/ESP8266), firmware/host/ (POSIX sockets) and
+// firmware/probe/ (a null network, for measuring our own size). The robot
+// itself only sees these functions and the NetClient type.
+#pragma once
+
+#include <stdint.h>
+
+#if defined(ROBODECK_HOST)
+#include "host_net.h"
+#elif defined(ROBODECK_PROBE)
+#include "probe_net.h"
+#elif defined(ESP32)
+#include <WiFi.h>
+typedef WiFiClient NetClient;
+#elif defined(ESP8266)
+#include <ESP8266WiFi.h>
+typedef WiFiClient NetClient;
+#else
+#include <Ethernet.h>
+typedef EthernetClient NetClient;
+#endif
+
+namespace rd {
+
+/** Boot: watchdog, log, network up (bounded), random seed. */
+void platformBegin();
+/** Every loop: feed the watchdog, keep the DHCP lease. */
+void platformTick();
+/** The board's name for `hello` (a P-string). */
+const char *boardName();
+
+/** Open a TCP connection; bounded by the network library's connect timeout. */
+bool netConnect(NetClient &c, const char *host, uint16_t port);
+void netListen(uint16_t port);
+/** A connection that arrived since the last call, if any (never one we hold). */
+bool netAccept(NetClient &out);
+
+/** A status line: a P-string and an optional P-string detail. */
+void logLine(const char *msg, const char *detail = nullptr);
+
+}  // namespace rd

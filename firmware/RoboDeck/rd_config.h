@@ -1,0 +1,52 @@
+// The configuration as typed constants, with the checks that keep a bad
+// edit of config.h from turning into a silent overflow on the robot.
+#pragma once
+
+#include "rd_pgm.h"
+
+#define RD_MODE_RELAY 1
+#define RD_MODE_DIRECT 2
+#include "config.h"
+
+namespace rd {
+
+constexpr uint16_t kRxBuffer = RD_RX_BUFFER;
+constexpr uint16_t kTxChunk = RD_TX_CHUNK;
+#ifndef RD_RX_CHUNK
+#define RD_RX_CHUNK 16
+#endif
+constexpr uint8_t kRxChunk = RD_RX_CHUNK;  // bytes fetched from the network per read
+constexpr uint16_t kRateMax = RD_RATE_MAX;
+constexpr uint16_t kBatchMax = RD_BATCH_MAX;
+constexpr uint16_t kTelPeriodMs = RD_TEL_PERIOD_MS;
+constexpr uint16_t kDefaultTimeoutMs = RD_DRIVE_TIMEOUT_MS;
+constexpr uint16_t kDefaultRate = RD_SAMPLE_RATE;
+constexpr uint16_t kPingIdleMs = RD_PING_IDLE_MS;
+constexpr uint16_t kLinkTimeoutMs = RD_LINK_TIMEOUT_MS;
+constexpr uint16_t kHandshakeMs = RD_HANDSHAKE_MS;
+constexpr uint16_t kBackoffMaxMs = RD_BACKOFF_MAX_MS;
+constexpr bool kDirectMode = RD_MODE == RD_MODE_DIRECT;
+
+#define RD_CH_COUNT_ONE(pin, name, unit, mul, div, off) +1
+constexpr uint8_t kChannels = 0 RD_CHANNELS(RD_CH_COUNT_ONE);
+#undef RD_CH_COUNT_ONE
+
+// Protocol limits (docs/protocol.md).
+constexpr int32_t kMaxSeq = 0x7FFFFFFF;
+constexpr uint16_t kTimeoutMin = 50, kTimeoutMax = 10000;
+
+static_assert(RD_MODE == RD_MODE_RELAY || RD_MODE == RD_MODE_DIRECT, "RD_MODE");
+static_assert(kRxBuffer >= 96, "RD_RX_BUFFER must hold a handshake header line");
+static_assert(kRxBuffer <= 16384, "RD_RX_BUFFER beyond the protocol's frame limit");
+static_assert(kRxChunk >= 1 && kRxChunk <= 255, "RD_RX_CHUNK is 1..255");
+static_assert(kTxChunk >= 16 && kTxChunk <= 4096, "RD_TX_CHUNK");
+static_assert(kChannels >= 1 && kChannels <= 16, "1..16 analog channels");
+static_assert(kBatchMax >= 1 && kBatchMax <= 250, "RD_BATCH_MAX is 1..250 samples");
+static_assert(kRateMax >= 1 && kRateMax <= 1000, "RD_RATE_MAX is 1..1000");
+static_assert(kDefaultRate >= 1 && kDefaultRate <= kRateMax, "RD_SAMPLE_RATE");
+static_assert(kDefaultTimeoutMs >= kTimeoutMin && kDefaultTimeoutMs <= kTimeoutMax,
+              "RD_DRIVE_TIMEOUT_MS is 50..10000");
+static_assert(kLinkTimeoutMs > kPingIdleMs, "RD_LINK_TIMEOUT_MS must exceed RD_PING_IDLE_MS");
+static_assert(RD_LEFT_TRIM <= 100 && RD_RIGHT_TRIM <= 100, "trim is 0..100 percent");
+
+}  // namespace rd

@@ -1,0 +1,33 @@
+// Flash-string access that compiles the same on AVR, ESP and the host.
+//
+// On AVR, constant text must live in flash (PROGMEM) or it is copied into
+// the 2 KB of RAM at boot; it is then read with pgm_read_byte. ESP cores
+// and the host shim provide the same names, so the code reads the same
+// everywhere. A "P-string" below is a `const char *` in that space.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__AVR__)
+#include <avr/pgmspace.h>
+#elif defined(ESP8266) || defined(ESP32)
+#include <pgmspace.h>
+#else
+#ifndef PROGMEM
+#define PROGMEM
+#define PSTR(s) (s)
+#define pgm_read_byte(p) (*(const uint8_t *)(p))
+#endif
+#endif
+
+namespace rd {
+
+/** Byte `i` of the P-string `p`. */
+inline char pchar(const char *p, uint16_t i) { return (char)pgm_read_byte(p + i); }
+
+/** Case-insensitive ASCII lower-casing, without <ctype.h> tables. */
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
+
+}  // namespace rd

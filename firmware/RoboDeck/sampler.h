@@ -1,0 +1,46 @@
+// Analog sampling on a fixed schedule, batched for `tel`.
+//
+// Sample times follow the rate exactly (integer ms plus a remainder, so
+// 300 Hz does not drift), whatever the loop's timing; the batch's `ms` is
+// the scheduled time of its first sample. `seq` counts samples, so when the
+// robot must skip some (the link was slow or down), the app sees the gap.
+#pragma once
+
+#include <stdint.h>
+
+#include "rd_config.h"
+
+namespace rd {
+
+class Sampler {
+ public:
+  /** (Re)start the schedule at `now`; a pending batch is discarded. */
+  void start(uint16_t rate, uint32_t now);
+  bool due(uint32_t now) const { return (int32_t)(now - next_) >= 0; }
+  bool full() const { return count_ == kBatchMax; }
+  /** Samples per batch worth a `tel` at this rate (about kTelPeriodMs of them). */
+  bool ready() const { return count_ >= target_; }
+  /** The row for the sample due now; fill it, then call commit(). */
+  uint16_t *row() { return rows_[count_]; }
+  void commit();
+  /** After a stall, skip samples more than a batch late; seq shows the gap. */
+  void skipTo(uint32_t now);
+  /** Empty the batch after it was sent. */
+  void clear() { count_ = 0; }
+
+  uint8_t count() const { return count_; }
+  uint32_t firstSeq() const { return firstSeq_; }
+  uint32_t firstMs() const { return firstMs_; }
+  const uint16_t *rows() const { return rows_[0]; }
+  uint16_t rate() const { return rate_; }
+
+ private:
+  void advance();
+
+  uint16_t rows_[kBatchMax][kChannels];
+  uint32_t next_ = 0, seq_ = 0, firstSeq_ = 0, firstMs_ = 0;
+  uint16_t rate_ = 1, frac_ = 0;
+  uint8_t count_ = 0, target_ = 1;
+};
+
+}  // namespace rd

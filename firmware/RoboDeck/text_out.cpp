@@ -1,0 +1,59 @@
+#include "text_out.h"
+
+#include "rd_pgm.h"
+
+namespace rd {
+
+void Out::put(char c) {
+  count_++;
+  if (!buf_) return;
+  uint8_t b = (uint8_t)c;
+  if (mask_) b ^= mask_[maskPos_++ & 3];
+  buf_[fill_++] = b;
+  if (fill_ == cap_) flush();
+}
+
+void Out::flush() {
+  if (buf_ && fill_) sink_(ctx_, buf_, fill_);
+  fill_ = 0;
+}
+
+void Out::putN(const char *p, uint16_t n) {
+  for (uint16_t i = 0; i < n; i++) put(pchar(p, i));
+}
+
+void Out::putP(const char *p) {
+  for (char c; (c = pchar(p, 0)) != 0; p++) put(c);
+}
+
+void Out::putU(uint32_t v) {
+  char digits[10];
+  uint8_t n = 0;
+  do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  while (n) put(digits[--n]);
+}
+
+void Out::putI(int32_t v) {
+  if (v < 0) put('-');
+  putU(v < 0 ? 0u - (uint32_t)v : (uint32_t)v);
+}
+
+static bool unreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+void Out::putUrl(const char *p) {
+  static const char hex[] PROGMEM = "0123456789ABCDEF";
+  for (char c; (c = pchar(p, 0)) != 0; p++) {
+    if (unreserved(c)) {
+      put(c);
+    } else {
+      put('%');
+      put(pchar(hex, (uint8_t)c >> 4));
+      put(pchar(hex, c & 15));
+    }
+  }
+}
+
+}  // namespace rd

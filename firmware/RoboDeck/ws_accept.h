@@ -1,0 +1,34 @@
+// Sec-WebSocket-Accept (RFC 6455 section 4.2.2): base64(SHA-1(key + GUID)).
+//
+// A compact SHA-1 (FIPS 180-4) with a 16-word rolling schedule, so the
+// whole handshake costs well under 1 KB of flash and ~100 bytes of stack.
+#pragma once
+
+#include <stdint.h>
+
+namespace rd {
+
+class Sha1 {
+ public:
+  Sha1();
+  void add(uint8_t b);
+  /** Pads, finishes and writes the 20-byte digest. */
+  void finish(uint8_t out[20]);
+
+ private:
+  void block();
+  uint32_t h_[5];
+  uint32_t bytes_ = 0;
+  uint8_t buf_[64];
+};
+
+/** Writes the base64 of `len` bytes plus a NUL into `out` (4*ceil(len/3)+1 bytes). */
+void base64(const uint8_t *in, uint8_t len, char *out);
+
+constexpr uint8_t kWsKeyChars = 24;     // base64 of a 16-byte nonce
+constexpr uint8_t kWsAcceptChars = 28;  // base64 of a 20-byte digest
+
+/** The accept value for a client key of `keyLen` characters (written with a NUL). */
+void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]);
+
+}  // namespace rd

@@ -1,0 +1,187 @@
+#include "ws_link.h"
+
+#include "msg_write.h"
+#include "rd_random.h"
+
+namespace rd {
+
+namespace {
+
+constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer's close
+
+struct Bytes {
+  const uint8_t *data;
+  uint16_t len;
+};
+
+void writeBytes(Out &out, const void *ctx) {
+  const Bytes *b = static_cast<const Bytes *>(ctx);
+  for (uint16_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
+}
+
+/** Sink for text written straight to a Client (refusals before any link). */
+void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
+  static_cast<Client *>(ctx)->write(data, len);
+}
+
+void writeTooBig(Out &out, const void *) {
+  writeErr(out, PSTR("too_big"), PSTR("frame larger than the robot's buffer"));
+}
+
+}  // namespace
+
+WsLink::WsLink()
+    : decoder_(buf_, kRxBuffer), handshake_((char *)buf_, kRxBuffer), reason_(PSTR("")) {}
+
+void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
+                         const char *id, const char *token) {
+  client_ = &c, server_ = false, failed_ = false;
+  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  uint8_t nonce[16];
+  randomBytes(nonce, sizeof nonce);
+  uint8_t chunk[kTxChunk];
+  Out out(chunk, kTxChunk, sink, this);
+  handshake_.writeRequest(out, host, port, id, token, nonce);
+  out.flush();
+}
+
+void WsLink::startServer(Client &c, uint32_t now, const char *token) {
+  client_ = &c, server_ = true, failed_ = false;
+  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  handshake_.expectRequest(token);
+}
+
+void WsLink::refuse(Client &c, uint16_t status) {
+  uint8_t chunk[kTxChunk];
+  Out out(chunk, kTxChunk, clientSink, &c);
+  WsHandshake::writeRefusal(out, status);
+  out.flush();
+  c.stop();
+}
+
+void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
+  WsLink *link = static_cast<WsLink *>(ctx);
+  if (!link->failed_ && link->client_->write(data, len) != len) link->failed_ = true;
+}
+
+WsLink::Event WsLink::down(const char *why) {
+  if (client_) client_->stop();
+  state_ = kIdle, reason_ = why, failed_ = false;
+  return kDown;
+}
+
+WsLink::Event WsLink::poll(uint32_t now) {
+  if (state_ == kIdle) return kNone;
+  if (failed_) return down(PSTR("write failed"));
+  for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
+    if (inPos_ == inLen_) {
+      int avail = client_->available();
+      if (avail <= 0) break;
+      int n = client_->read(in_, avail < kRxChunk ? (size_t)avail : kRxChunk);
+      if (n <= 0) break;
+      inPos_ = 0, inLen_ = (uint8_t)n;
+    }
+    lastRx_ = now;
+    Event e = onByte(in_[inPos_++], now);
+    if (e != kNone || state_ == kIdle) return e;
+  }
+  if (inPos_ == inLen_ && !client_->connected()) return down(PSTR("connection closed"));
+  return timers(now);
+}
+
+WsLink::Event WsLink::onByte(uint8_t b, uint32_t now) {
+  if (state_ == kHandshake) return onHandshake(handshake_.feed(b), now);
+  return onFrame(decoder_.feed(b), now);
+}
+
+WsLink::Event WsLink::onHandshake(WsHandshake::Result r, uint32_t now) {
+  if (r == WsHandshake::kMore) return kNone;
+  if (server_) {
+    uint8_t chunk[kTxChunk];
+    Out out(chunk, kTxChunk, sink, this);
+    handshake_.writeResponse(out);
+    out.flush();
+  }
+  if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
+  state_ = kOpen;
+  decoder_.reset(server_);
+  lastRx_ = lastPing_ = now;
+  return kOpened;
+}
+
+WsLink::Event WsLink::onFrame(WsDecoder::Event e, uint32_t now) {
+  switch (e) {
+    case WsDecoder::kMessage:
+      return state_ == kOpen ? kMessage : kNone;
+    case WsDecoder::kPing: {  // 5.5.2: answer with the same payload
+      Bytes b{decoder_.data(), decoder_.size()};
+      if (state_ == kOpen) send(kOpPong, writeBytes, &b);
+      return kNone;
+    }
+    case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
+      if (state_ == kOpen) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
+      return down(PSTR("closed by peer"));
+    case WsDecoder::kError:  // 7.1.7: fail the connection with the code
+      if (decoder_.closeCode() == kCloseTooBig) send(kOpText, writeTooBig, nullptr);
+      sendClose(decoder_.closeCode());
+      return down(decoder_.closeCode() == kCloseTooBig ? PSTR("frame too big (1009)")
+                                                       : PSTR("protocol error (1002)"));
+    default:
+      (void)now;
+      return kNone;
+  }
+}
+
+WsLink::Event WsLink::timers(uint32_t now) {
+  uint32_t quiet = now - lastRx_;
+  switch (state_) {
+    case kHandshake:
+      return now - since_ > kHandshakeMs ? down(PSTR("handshake timeout")) : kNone;
+    case kClosing:
+      return now - since_ > kCloseWaitMs ? down(PSTR("close timeout")) : kNone;
+    default:
+      break;
+  }
+  if (quiet > kLinkTimeoutMs) return down(PSTR("link silent"));
+  if (quiet >= kPingIdleMs && now - lastPing_ >= kPingIdleMs) {
+    lastPing_ = now;
+    send(kOpPing, writeBytes, nullptr);
+  }
+  return kNone;
+}
+
+bool WsLink::sendText(Writer w, const void *ctx) {
+  return state_ == kOpen && send(kOpText, w, ctx);
+}
+
+bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
+  Bytes none{nullptr, 0};
+  if (!ctx && w == writeBytes) ctx = &none;
+  Out counter;
+  w(counter, ctx);
+  uint8_t mask[4];
+  randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
+  uint8_t header[kWsMaxHeader];
+  uint8_t n = wsHeader(header, opcode, counter.count(), server_ ? nullptr : mask);
+  uint8_t chunk[kTxChunk];
+  Out out(chunk, kTxChunk, sink, this);
+  for (uint8_t i = 0; i < n; i++) out.put((char)header[i]);
+  if (!server_) out.mask(mask);
+  w(out, ctx);
+  out.flush();
+  return !failed_;
+}
+
+void WsLink::sendClose(uint16_t code) {
+  uint8_t payload[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+  Bytes b{payload, (uint16_t)(code ? 2 : 0)};
+  send(kOpClose, writeBytes, &b);
+}
+
+void WsLink::close(uint16_t code, uint32_t now) {
+  if (state_ != kOpen) return;
+  sendClose(code);
+  state_ = kClosing, since_ = now;
+}
+
+}  // namespace rd

@@ -1,0 +1,73 @@
+// One WebSocket connection over an Arduino `Client`: handshake, frames,
+// ping/pong, close, keepalive, all without blocking.
+//
+// poll() reads what has arrived (a bounded amount per call), answers
+// control frames itself and hands data messages to the caller one at a
+// time. Every state has a deadline: a handshake that stalls, a close the
+// peer never answers and a link that goes silent all end in kDown, so the
+// robot never waits on the network for longer than a few milliseconds.
+#pragma once
+
+#include <Client.h>
+
+#include "rd_config.h"
+#include "text_out.h"
+#include "ws_frame.h"
+#include "ws_handshake.h"
+
+namespace rd {
+
+class WsLink {
+ public:
+  enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
+  enum State : uint8_t { kIdle, kHandshake, kOpen, kClosing };
+  typedef void (*Writer)(Out &out, const void *ctx);
+
+  WsLink();
+
+  /** Client role: `c` is connected; send the upgrade request. */
+  void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
+                   const char *token);
+  /** Server role: `c` was just accepted; wait for its upgrade request. */
+  void startServer(Client &c, uint32_t now, const char *token);
+
+  Event poll(uint32_t now);
+  /** After kMessage: the payload (valid until the next poll). */
+  const uint8_t *data() const { return decoder_.data(); }
+  uint16_t size() const { return decoder_.size(); }
+
+  /** Send one text message made by `w`; false (and the link goes down) on failure. */
+  bool sendText(Writer w, const void *ctx);
+  /** Start the close handshake (7.1.2); poll() reports kDown when it is over. */
+  void close(uint16_t code, uint32_t now);
+  /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
+  static void refuse(Client &c, uint16_t status);
+
+  State state() const { return state_; }
+  bool open() const { return state_ == kOpen; }
+  /** Why the last kDown happened, for the log (a P-string). */
+  const char *reason() const { return reason_; }
+
+ private:
+  Event down(const char *why);
+  Event onByte(uint8_t b, uint32_t now);
+  Event onFrame(WsDecoder::Event e, uint32_t now);
+  Event onHandshake(WsHandshake::Result r, uint32_t now);
+  Event timers(uint32_t now);
+  bool send(uint8_t opcode, Writer w, const void *ctx);
+  void sendClose(uint16_t code);
+  static void sink(void *ctx, const uint8_t *data, uint16_t len);
+
+  Client *client_ = nullptr;
+  uint8_t buf_[kRxBuffer];
+  uint8_t in_[kRxChunk];  // bytes read from the network, not yet decoded
+  uint8_t inPos_ = 0, inLen_ = 0;
+  WsDecoder decoder_;
+  WsHandshake handshake_;
+  const char *reason_;
+  uint32_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
+  State state_ = kIdle;
+  bool server_ = false, failed_ = false;
+};
+
+}  // namespace rd

@@ -1,0 +1,31 @@
+// An Arduino Client whose peer is the test: bytes in, bytes out, no socket.
+#pragma once
+
+#include <string>
+
+#include "Client.h"
+
+class FakeClient : public Client {
+ public:
+  std::string in;   // what the peer sent, not yet read
+  std::string out;  // what the robot wrote
+  bool open = true, stopped = false;
+
+  int connect(const char *, uint16_t) override { return 1; }
+  size_t write(const uint8_t *buf, size_t size) override {
+    if (!open) return 0;
+    out.append((const char *)buf, size);
+    return size;
+  }
+  int available() override { return (int)in.size(); }
+  int read(uint8_t *buf, size_t size) override {
+    if (in.empty()) return -1;
+    size_t n = size < in.size() ? size : in.size();
+    in.copy((char *)buf, n);
+    in.erase(0, n);
+    return (int)n;
+  }
+  void stop() override { open = false, stopped = true; }
+  uint8_t connected() override { return open || !in.empty(); }
+  operator bool() override { return open; }
+};

@@ -1,0 +1,165 @@
+// The frame decoder and header encoder (RFC 6455 section 5), table-driven.
+#include <doctest/doctest.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "bytes.h"
+#include "ws_frame.h"
+
+using rd::WsDecoder;
+
+namespace {
+
+/** What feeding a byte string produced: the events, and the last payload. */
+struct Run {
+  std::string events;  // one letter per event: M P O C E
+  std::string payload;
+  uint16_t code = 0;
+};
+
+Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
+  static uint8_t buf[2048];
+  WsDecoder d(buf, cap);
+  d.reset(server);
+  Run r;
+  for (uint8_t b : in) {
+    WsDecoder::Event e = d.feed(b);
+    if (e == WsDecoder::kNone) continue;
+    r.events += "-MPOCE"[e];
+    r.payload.assign((const char *)d.data(), d.size());
+    r.code = e == WsDecoder::kClose ? d.closeCode() : e == WsDecoder::kError ? d.closeCode() : 0;
+  }
+  return r;
+}
+
+Bytes masked(uint8_t first, const std::string &payload) {
+  const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+  uint8_t h[8];
+  uint8_t n = rd::wsHeader(h, first & 0x0F, (uint16_t)payload.size(), key);
+  h[0] = first;  // keep FIN/RSV as given
+  Bytes out(h, h + n);
+  for (size_t i = 0; i < payload.size(); i++) out.push_back((uint8_t)payload[i] ^ key[i & 3]);
+  return out;
+}
+
+struct Case {
+  const char *name;
+  Bytes in;
+  bool server;
+  const char *events;
+  const char *payload;
+  uint16_t code;
+};
+
+}  // namespace
+
+TEST_CASE("decoder: valid frames, fragments and control frames") {
+  const Case cases[] = {
+      {"unmasked text from a server", hex("81 02") + text("hi"), false, "M", "hi", 0},
+      {"masked text from a client (RFC 5.7 example)", hex("81 85 37 fa 21 3d 7f 9f 4d 51 58"),
+       true, "M", "Hello", 0},
+      {"empty text", hex("81 00"), false, "M", "", 0},
+      {"binary is a message too", hex("82 01 7b"), false, "M", "{", 0},
+      {"16-bit length", hex("81 7e 00 03") + text("abc"), false, "M", "abc", 0},
+      {"64-bit length", hex("81 7f 00 00 00 00 00 00 00 02") + text("ok"), false, "M", "ok", 0},
+      {"three fragments", hex("01 03") + text("abc") + hex("00 02") + text("de") + hex("80 01") +
+                              text("f"),
+       false, "M", "abcdef", 0},
+      {"ping between fragments", hex("01 02") + text("ab") + hex("89 02") + text("pp") +
+                                     hex("80 01") + text("c"),
+       false, "PM", "abc", 0},
+      {"masked fragments", masked(0x01, "ab") + masked(0x89, "x") + masked(0x80, "cd"), true,
+       "PM", "abcd", 0},
+      {"ping", hex("89 04") + text("ping"), false, "P", "ping", 0},
+      {"pong", hex("8a 00"), false, "O", "", 0},
+      {"close with code", hex("88 02 03 e8"), false, "C", "\x03\xe8", 1000},
+      {"close with code and reason", hex("88 04 03 e9") + text("by"), false, "C", "\x03\xe9" "by",
+       1001},
+      {"close without code", hex("88 00"), false, "C", "", 1005},
+      {"close with an application code", hex("88 02 0f a0"), false, "C", "\x0f\xa0", 4000},
+      {"two messages back to back", hex("81 01") + text("a") + hex("81 01") + text("b"), false,
+       "MM", "b", 0},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    Run r = feed(c.in, c.server);
+    CHECK(r.events == c.events);
+    if (c.code) CHECK(r.code == c.code);
+    else CHECK(r.payload == c.payload);
+  }
+}
+
+TEST_CASE("decoder: protocol errors close with 1002, oversize with 1009") {
+  const Case cases[] = {
+      {"RSV1 set", hex("c1 01") + text("a"), false, "E", "", 1002},
+      {"RSV3 set", hex("91 01") + text("a"), false, "E", "", 1002},
+      {"opcode 3", hex("83 00"), false, "E", "", 1002},
+      {"opcode 7", hex("87 00"), false, "E", "", 1002},
+      {"opcode 0xB", hex("8b 00"), false, "E", "", 1002},
+      {"opcode 0xF", hex("8f 00"), false, "E", "", 1002},
+      {"continuation with nothing to continue", hex("80 01") + text("a"), false, "E", "", 1002},
+      {"new message inside a fragmented one", hex("01 01") + text("a") + hex("81 01") + text("b"),
+       false, "E", "", 1002},
+      {"fragmented ping", hex("09 00"), false, "E", "", 1002},
+      {"control frame longer than 125", hex("89 7e 00 7e"), false, "E", "", 1002},
+      {"unmasked frame from a client", hex("81 01") + text("a"), true, "E", "", 1002},
+      {"masked frame from a server", hex("81 81 00 00 00 00 61"), false, "E", "", 1002},
+      {"64-bit length with the top bit", hex("81 7f 80 00 00 00 00 00 00 00"), false, "E", "",
+       1002},
+      {"close with a 1-byte payload", hex("88 01 03"), false, "E", "", 1002},
+      {"close code 999", hex("88 02 03 e7"), false, "E", "", 1002},
+      {"close code 1005 on the wire", hex("88 02 03 ed"), false, "E", "", 1002},
+      {"close code 1016", hex("88 02 03 f8"), false, "E", "", 1002},
+      {"frame over the buffer", hex("81 7e 00 41"), false, "E", "", 1009},
+      {"huge 64-bit length", hex("81 7f 00 00 00 01 00 00 00 00"), false, "E", "", 1009},
+      {"fragments over the buffer", hex("01 30") + Bytes(48, 'a') + hex("80 20") + Bytes(32, 'b'),
+       false, "E", "", 1009},
+      {"ping that does not fit after a fragment", hex("01 3e") + Bytes(62, 'a') + hex("89 04") +
+                                                     text("pppp"),
+       false, "E", "", 1009},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    Run r = feed(c.in, c.server);
+    CHECK(r.events == c.events);
+    CHECK(r.code == c.code);
+  }
+}
+
+TEST_CASE("decoder: nothing more after an error, until reset") {
+  Run r = feed(hex("c1 01") + text("a") + hex("81 01") + text("b"), false);
+  CHECK(r.events == "E");
+}
+
+TEST_CASE("header encoder") {
+  uint8_t h[8];
+  const uint8_t key[4] = {1, 2, 3, 4};
+  CHECK(rd::wsHeader(h, rd::kOpText, 5, nullptr) == 2);
+  CHECK(Bytes(h, h + 2) == hex("81 05"));
+  CHECK(rd::wsHeader(h, rd::kOpText, 125, key) == 6);
+  CHECK(Bytes(h, h + 6) == hex("81 fd 01 02 03 04"));
+  CHECK(rd::wsHeader(h, rd::kOpPong, 126, nullptr) == 4);
+  CHECK(Bytes(h, h + 4) == hex("8a 7e 00 7e"));
+  CHECK(rd::wsHeader(h, rd::kOpClose, 65535, key) == 8);
+  CHECK(Bytes(h, h + 8) == hex("88 fe ff ff 01 02 03 04"));
+}
+
+TEST_CASE("encoder and decoder agree, masked and not") {
+  for (bool server : {false, true}) {
+    for (uint16_t len : {0, 1, 125, 126, 1000}) {
+      CAPTURE(len);
+      std::string payload(len, 'x');
+      for (uint16_t i = 0; i < len; i++) payload[i] = (char)('a' + i % 26);
+      Bytes frame = server ? masked(0x81, payload) : Bytes();
+      if (!server) {
+        uint8_t h[8];
+        uint8_t n = rd::wsHeader(h, rd::kOpText, len, nullptr);
+        frame = Bytes(h, h + n) + text(payload);
+      }
+      Run r = feed(frame, server, 1024);
+      CHECK(r.events == "M");
+      CHECK(r.payload == payload);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// The opening handshake both ways (RFC 6455 section 4), and the accept value.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "text_out.h"
+#include "ws_accept.h"
+#include "ws_handshake.h"
+
+using rd::WsHandshake;
+
+namespace {
+
+void append(void *ctx, const uint8_t *data, uint16_t len) {
+  static_cast<std::string *>(ctx)->append((const char *)data, len);
+}
+
+struct Written {
+  std::string text;
+  uint8_t chunk[16];
+  rd::Out out{chunk, sizeof chunk, append, &text};
+};
+
+const uint8_t kNonce[16] = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p',
+                            'l', 'e', ' ', 'n', 'o', 'n', 'c', 'e'};  // RFC 6455 1.3
+
+WsHandshake::Result feed(WsHandshake &h, const std::string &in) {
+  WsHandshake::Result r = WsHandshake::kMore;
+  for (char c : in) {
+    r = h.feed((uint8_t)c);
+    if (r != WsHandshake::kMore) break;
+  }
+  return r;
+}
+
+const char *kGoodResponse =
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+    "Sec-WebSocket-Protocol: robodeck.v1\r\n"
+    "\r\n";
+
+std::string replace(std::string s, const std::string &from, const std::string &to) {
+  size_t at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+const char *kGoodRequest =
+    "GET /?token=s%20cret HTTP/1.1\r\n"
+    "Host: robot:8765\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: keep-alive, Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Protocol: chat, robodeck.v1\r\n"
+    "\r\n";
+
+}  // namespace
+
+TEST_CASE("accept value of the RFC example") {
+  char out[29];
+  rd::wsAccept("dGhlIHNhbXBsZSBub25jZQ==", 24, out);
+  CHECK(std::string(out) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST_CASE("SHA-1 over several blocks and base64 padding") {
+  rd::Sha1 sha;
+  std::string in(1000, 'a');
+  for (char c : in) sha.add((uint8_t)c);
+  uint8_t digest[20];
+  sha.finish(digest);
+  char b64[29];
+  rd::base64(digest, 20, b64);
+  CHECK(std::string(b64) == "KR6abGaZSUm1e6XmUDYemPw2sbo=");  // sha1("a" * 1000)
+  const uint8_t two[2] = {'h', 'i'};
+  rd::base64(two, 2, b64);
+  CHECK(std::string(b64) == "aGk=");
+  rd::base64(two, 1, b64);
+  CHECK(std::string(b64) == "aA==");
+}
+
+TEST_CASE("client: request line, key, subprotocol and token") {
+  char line[128];
+  WsHandshake h(line, sizeof line);
+  Written w;
+  h.writeRequest(w.out, "relay.local", 8765, "rover-1", "a b&c", kNonce);
+  w.out.flush();
+  CHECK(w.text ==
+        "GET /robot/rover-1?token=a%20b%26c HTTP/1.1\r\n"
+        "Host: relay.local:8765\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+  Written none;
+  h.writeRequest(none.out, "h", 1, "r", "", kNonce);
+  none.out.flush();
+  CHECK(none.text.rfind("GET /robot/r HTTP/1.1\r\n", 0) == 0);
+}
+
+TEST_CASE("client: the server's response is checked") {
+  struct Case {
+    const char *name;
+    std::string response;
+    WsHandshake::Result result;
+    uint16_t status;
+  };
+  const std::string good = kGoodResponse;
+  const Case cases[] = {
+      {"good", good, WsHandshake::kDone, 101},
+      {"headers in any case", replace(replace(good, "Upgrade: websocket", "UPGRADE: WebSocket"),
+                                      "Connection: Upgrade", "connection: keep-alive, upgrade"),
+       WsHandshake::kDone, 101},
+      {"extra and long headers", replace(good, "\r\n\r\n", "\r\nX-Long: " + std::string(300, 'x') +
+                                                               "\r\nServer: relay\r\n\r\n"),
+       WsHandshake::kDone, 101},
+      {"wrong accept", replace(good, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "s3pPLMBiTxaQ9kYGzzhZRbK+xOA="),
+       WsHandshake::kFail, 101},
+      {"no subprotocol", replace(good, "Sec-WebSocket-Protocol: robodeck.v1\r\n", ""),
+       WsHandshake::kFail, 101},
+      {"another subprotocol", replace(good, "robodeck.v1", "robodeck.v2"), WsHandshake::kFail, 101},
+      {"no upgrade header", replace(good, "Upgrade: websocket\r\n", ""), WsHandshake::kFail, 101},
+      {"no accept", replace(good, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", ""),
+       WsHandshake::kFail, 101},
+      {"unauthorized", "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+       WsHandshake::kFail, 401},
+      {"not HTTP", "SSH-2.0-OpenSSH\r\n", WsHandshake::kFail, 0},
+      {"status line too long", "HTTP/1.1 101 " + std::string(300, 'x') + "\r\n",
+       WsHandshake::kFail, 0},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    char line[128];
+    WsHandshake h(line, sizeof line);
+    Written w;
+    h.writeRequest(w.out, "h", 1, "r", "", kNonce);
+    CHECK(feed(h, c.response) == c.result);
+    if (c.status) CHECK(h.status() == c.status);
+  }
+}
+
+TEST_CASE("server: requests are answered with 101, 400 or 401") {
+  struct Case {
+    const char *name;
+    std::string request;
+    const char *token;
+    uint16_t status;
+  };
+  const std::string good = kGoodRequest;
+  const Case cases[] = {
+      {"good, token in the query", good, "s cret", 101},
+      {"no token needed", replace(good, "?token=s%20cret", ""), "", 101},
+      {"token as bearer", replace(replace(good, "?token=s%20cret", "?x=1"), "\r\n\r\n",
+                                  "\r\nAuthorization: Bearer s cret\r\n\r\n"),
+       "s cret", 101},
+      {"token after another parameter", replace(good, "?token=", "?name=op&token="), "s cret",
+       101},
+      {"wrong token", good, "secret", 401},
+      {"missing token", replace(good, "?token=s%20cret", ""), "s cret", 401},
+      {"token prefix only", good, "s cretX", 401},
+      {"no subprotocol", replace(good, "Sec-WebSocket-Protocol: chat, robodeck.v1\r\n", ""), "",
+       400},
+      {"no key", replace(good, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), "", 400},
+      {"short key", replace(good, "dGhlIHNhbXBsZSBub25jZQ==", "abc"), "", 400},
+      {"version 8", replace(good, "Version: 13", "Version: 8"), "", 400},
+      {"not an upgrade", replace(good, "Upgrade: websocket\r\n", ""), "", 400},
+      {"POST", replace(good, "GET ", "POST "), "", 400},
+      {"HTTP/1.0", replace(good, "HTTP/1.1", "HTTP/1.0"), "", 400},
+      {"request line too long", replace(good, "/?token", "/" + std::string(200, 'x') + "?token"),
+       "", 400},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    char line[128];
+    WsHandshake h(line, sizeof line);
+    h.expectRequest(c.token);
+    WsHandshake::Result r = feed(h, c.request);
+    CHECK(r == (c.status == 101 ? WsHandshake::kDone : WsHandshake::kFail));
+    CHECK(h.status() == c.status);
+    Written w;
+    h.writeResponse(w.out);
+    w.out.flush();
+    if (c.status == 101) {
+      CHECK(w.text ==
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+    } else {
+      CHECK(w.text.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// WsLink against a scripted peer on a fake clock: handshake, control
+// frames, keepalive, silence, close and oversize.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "bytes.h"
+#include "fake_client.h"
+#include "ws_accept.h"
+#include "ws_frame.h"
+#include "ws_link.h"
+
+using rd::WsLink;
+
+namespace {
+
+struct Frame {
+  uint8_t opcode;
+  std::string payload;
+};
+
+/** Decodes what the robot wrote, as the peer would (masked when the robot is a client). */
+std::vector<Frame> frames(const std::string &wire, bool robotIsClient) {
+  static uint8_t buf[4096];
+  rd::WsDecoder d(buf, sizeof buf);
+  d.reset(robotIsClient);
+  std::vector<Frame> out;
+  for (char c : wire) {
+    rd::WsDecoder::Event e = d.feed((uint8_t)c);
+    REQUIRE(e != rd::WsDecoder::kError);
+    static const uint8_t op[] = {0, rd::kOpText, rd::kOpPing, rd::kOpPong, rd::kOpClose};
+    if (e != rd::WsDecoder::kNone) out.push_back({op[e], std::string((const char *)d.data(), d.size())});
+  }
+  return out;
+}
+
+std::string serverFrame(uint8_t first, const std::string &payload) {
+  uint8_t h[8];
+  uint8_t n = rd::wsHeader(h, first & 0x0F, (uint16_t)payload.size(), nullptr);
+  return std::string((const char *)h, n) + payload;
+}
+
+/** Key of the robot's request, and the server's 101 for it. */
+std::string acceptFor(const std::string &request) {
+  size_t at = request.find("Sec-WebSocket-Key: ") + 19;
+  char accept[29];
+  rd::wsAccept(request.c_str() + at, 24, accept);
+  return std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Protocol: robodeck.v1\r\n"
+                     "Sec-WebSocket-Accept: ") + accept + "\r\n\r\n";
+}
+
+/** A client link that is open at t = 0 ms. */
+struct OpenClient {
+  FakeClient c;
+  WsLink link;
+  OpenClient() {
+    link.startClient(c, 0, "relay", 8765, "rover", "");
+    c.in = acceptFor(c.out);
+    c.out.clear();
+    REQUIRE(link.poll(0) == WsLink::kOpened);
+  }
+};
+
+void writeHi(rd::Out &out, const void *) { out.putP("hi"); }
+
+/** The app's upgrade request (RFC 6455 1.3 key) for `target`. */
+std::string request(const char *target) {
+  return std::string("GET ") + target +
+         " HTTP/1.1\r\nHost: r\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+         "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("client: opens, receives a message, sends masked frames with fresh keys") {
+  OpenClient t;
+  t.c.in = serverFrame(0x81, R"({"t":"ping","id":1})");
+  REQUIRE(t.link.poll(1) == WsLink::kMessage);
+  CHECK(std::string((const char *)t.link.data(), t.link.size()) == R"({"t":"ping","id":1})");
+  CHECK(t.link.sendText(writeHi, nullptr));
+  CHECK(t.link.sendText(writeHi, nullptr));
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].payload == "hi");
+  CHECK(t.c.out.substr(2, 4) != t.c.out.substr(10, 4));  // a new masking key per frame
+}
+
+TEST_CASE("client: a refused handshake ends in kDown") {
+  FakeClient c;
+  WsLink link;
+  link.startClient(c, 0, "relay", 8765, "rover", "bad");
+  c.in = "HTTP/1.1 401 Unauthorized\r\n\r\n";
+  CHECK(link.poll(0) == WsLink::kDown);
+  CHECK(c.stopped);
+}
+
+TEST_CASE("client: a server that never answers the handshake times out") {
+  FakeClient c;
+  WsLink link;
+  link.startClient(c, 0, "relay", 8765, "rover", "");
+  c.in = "HTTP/1.1 101 Switching";  // and then nothing
+  CHECK(link.poll(10) == WsLink::kNone);
+  CHECK(link.poll(rd::kHandshakeMs) == WsLink::kNone);
+  CHECK(link.poll(rd::kHandshakeMs + 1) == WsLink::kDown);
+}
+
+TEST_CASE("ping is answered with the same payload, pong is swallowed") {
+  OpenClient t;
+  t.c.in = serverFrame(0x89, "abcd") + serverFrame(0x8A, "x");
+  CHECK(t.link.poll(1) == WsLink::kNone);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].opcode == rd::kOpPong);
+  CHECK(sent[0].payload == "abcd");
+}
+
+TEST_CASE("keepalive: a quiet link is pinged, a silent one is dropped") {
+  OpenClient t;
+  CHECK(t.link.poll(rd::kPingIdleMs - 1) == WsLink::kNone);
+  CHECK(t.c.out.empty());
+  CHECK(t.link.poll(rd::kPingIdleMs) == WsLink::kNone);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].opcode == rd::kOpPing);
+  // The peer answers: the link lives on past the timeout.
+  t.c.in = serverFrame(0x8A, "");
+  CHECK(t.link.poll(rd::kPingIdleMs + 10) == WsLink::kNone);
+  CHECK(t.link.poll(rd::kLinkTimeoutMs + 1) == WsLink::kNone);
+  // Then nothing more comes, not even a pong: dropped after the timeout.
+  uint32_t last = rd::kPingIdleMs + 10;
+  CHECK(t.link.poll(last + rd::kLinkTimeoutMs) == WsLink::kNone);
+  CHECK(t.link.poll(last + rd::kLinkTimeoutMs + 1) == WsLink::kDown);
+  CHECK(t.c.stopped);
+}
+
+TEST_CASE("close from the peer is echoed, then the link is down") {
+  OpenClient t;
+  t.c.in = serverFrame(0x88, std::string("\x03\xe9", 2));
+  CHECK(t.link.poll(1) == WsLink::kDown);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].opcode == rd::kOpClose);
+  CHECK(sent[0].payload == std::string("\x03\xe9", 2));
+}
+
+TEST_CASE("an oversized frame gets err too_big and close 1009") {
+  OpenClient t;
+  t.c.in = serverFrame(0x81, std::string(rd::kRxBuffer + 1, 'x'));
+  CHECK(t.link.poll(1) == WsLink::kDown);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].payload.find("\"code\":\"too_big\"") != std::string::npos);
+  CHECK(sent[1].opcode == rd::kOpClose);
+  CHECK(sent[1].payload == std::string("\x03\xf1", 2));
+}
+
+TEST_CASE("a protocol error closes with 1002") {
+  OpenClient t;
+  t.c.in = "\x83\x00";  // reserved opcode
+  CHECK(t.link.poll(1) == WsLink::kDown);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].payload == std::string("\x03\xea", 2));
+}
+
+TEST_CASE("a peer that hangs up is noticed") {
+  OpenClient t;
+  t.c.open = false;
+  CHECK(t.link.poll(1) == WsLink::kDown);
+}
+
+TEST_CASE("our close waits for the peer's, but not for ever") {
+  OpenClient t;
+  t.link.close(rd::kClosePolicy, 10);
+  CHECK(t.link.state() == WsLink::kClosing);
+  CHECK(t.link.poll(500) == WsLink::kNone);
+  CHECK(t.link.poll(1011) == WsLink::kDown);
+  OpenClient u;
+  u.link.close(rd::kCloseNormal, 10);
+  u.c.in = serverFrame(0x88, std::string("\x03\xe8", 2));
+  CHECK(u.link.poll(20) == WsLink::kDown);
+}
+
+TEST_CASE("server: answers the upgrade and reads masked frames") {
+  FakeClient c;
+  WsLink link;
+  link.startServer(c, 0, "");
+  c.in = request("/") + "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";  // "ki" masked
+  CHECK(link.poll(0) == WsLink::kOpened);
+  CHECK(c.out.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
+  CHECK(link.poll(1) == WsLink::kMessage);
+  CHECK(std::string((const char *)link.data(), link.size()) == "ki");
+  c.out.clear();
+  link.sendText(writeHi, nullptr);
+  CHECK(c.out == "\x81\x02hi");  // server frames are not masked
+}
+
+TEST_CASE("server: a bad token is refused with 401 and the link stays down") {
+  FakeClient c;
+  WsLink link;
+  link.startServer(c, 0, "secret");
+  c.in = request("/?token=guess");
+  CHECK(link.poll(0) == WsLink::kDown);
+  CHECK(c.out.rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+  CHECK(c.stopped);
+}

@@ -1,0 +1,186 @@
+// Parsing app -> robot messages, and the robot's own messages.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "msg_parse.h"
+#include "msg_write.h"
+
+using rd::Msg;
+using rd::ParseError;
+
+namespace {
+
+rd::ParseResult parse(const std::string &s, rd::Command &c) {
+  return rd::parseCommand((const uint8_t *)s.data(), (uint16_t)s.size(), 1000, c);
+}
+
+void append(void *ctx, const uint8_t *data, uint16_t len) {
+  static_cast<std::string *>(ctx)->append((const char *)data, len);
+}
+
+/** Runs a writer and checks that the counting pass agrees with the real one. */
+template <typename F>
+std::string written(F write) {
+  std::string s;
+  uint8_t chunk[7];
+  rd::Out out(chunk, sizeof chunk, append, &s);
+  write(out);
+  out.flush();
+  rd::Out counter;
+  write(counter);
+  CHECK(counter.count() == s.size());
+  return s;
+}
+
+/** The `err` the robot answers a frame with ("" when it is accepted). */
+std::string answer(const std::string &frame) {
+  rd::Command c;
+  rd::ParseResult r = parse(frame, c);
+  if (r) return "";
+  return written([&](rd::Out &o) { rd::writeParseError(o, r); });
+}
+
+}  // namespace
+
+TEST_CASE("valid commands") {
+  rd::Command c;
+  REQUIRE(parse(R"({"t":"drive","l":60,"r":-100,"seq":7})", c));
+  CHECK((c.type == Msg::kDrive && c.l == 60 && c.r == -100 && c.seq == 7));
+  REQUIRE(parse(" {\n\"seq\" : 2147483647 ,\t\"t\":\"stop\"}\r\n", c));
+  CHECK((c.type == Msg::kStop && c.seq == 2147483647));
+  REQUIRE(parse(R"({"t":"ping","id":0,"extra":[1,{"a":[true,false,null]},"x\"\\\u00e9"]})", c));
+  CHECK((c.type == Msg::kPing && c.id == 0));
+  REQUIRE(parse(R"({"t":"cfg","rate":1000})", c));
+  CHECK((c.type == Msg::kCfg && c.rate == 1000 && c.timeout == -1));
+  REQUIRE(parse(R"({"t":"cfg","rate":null,"timeout":50})", c));
+  CHECK((c.rate == -1 && c.timeout == 50));
+  REQUIRE(parse(R"({"t":"cfg"})", c));
+  CHECK((c.rate == -1 && c.timeout == -1));
+  REQUIRE(parse(R"({"t":"drive","l":-0,"r":0,"seq":1,"l":5})", c));
+  CHECK(c.l == 5);  // the last duplicate wins, as in the app
+  REQUIRE(parse(R"({"t":"pong","id":3})", c));
+  CHECK(c.type == Msg::kIgnored);
+  REQUIRE(parse(R"({"t":"err","code":"x","msg":"y"})", c));
+  CHECK(c.type == Msg::kIgnored);
+}
+
+TEST_CASE("every malformed frame gets the app's error code") {
+  struct Case {
+    const char *frame;
+    ParseError error;
+    const char *err;  // the full err frame the robot sends
+  };
+  const char *badJson = R"({"t":"err","code":"bad_json","msg":"frame is not a JSON object"})";
+  const char *badType = R"({"t":"err","code":"bad_type","msg":"t missing or unknown"})";
+  const Case cases[] = {
+      {"", ParseError::kBadJson, badJson},
+      {"garbage", ParseError::kBadJson, badJson},
+      {"[1,2]", ParseError::kBadJson, badJson},
+      {"\"drive\"", ParseError::kBadJson, badJson},
+      {"{", ParseError::kBadJson, badJson},
+      {"{\"t\":\"drive\"", ParseError::kBadJson, badJson},
+      {"{\"t\":\"drive\"}}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"drive\",}", ParseError::kBadJson, badJson},
+      {"{\"t\" \"drive\"}", ParseError::kBadJson, badJson},
+      {"{t:\"drive\"}", ParseError::kBadJson, badJson},
+      {"{\"t\":'drive'}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"dr\nive\"}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"\\x\"}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"\\u12g4\"}", ParseError::kBadJson, badJson},
+      {"{\"seq\":01}", ParseError::kBadJson, badJson},
+      {"{\"seq\":1.}", ParseError::kBadJson, badJson},
+      {"{\"seq\":-}", ParseError::kBadJson, badJson},
+      {"{\"seq\":1e}", ParseError::kBadJson, badJson},
+      {"{\"seq\":tru}", ParseError::kBadJson, badJson},
+      {"{\"seq\":NaN}", ParseError::kBadJson, badJson},
+      {"{\"a\":[[[[[[[[[[1]]]]]]]]]]}", ParseError::kBadJson, badJson},
+      {"{} {}", ParseError::kBadJson, badJson},
+      {"{}", ParseError::kBadType, badType},
+      {"{\"t\":null}", ParseError::kBadType, badType},
+      {"{\"t\":1}", ParseError::kBadType, badType},
+      {"{\"t\":\"fly\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"drivex\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"DRIVE\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"hello\"}", ParseError::kBadType, badType},
+      {R"({"t":"drive","r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
+      {R"({"t":"drive","l":101,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":1,"r":-101,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.r: out of range"})"},
+      {R"({"t":"drive","l":1.5,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":1,"r":1e1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.r: must be an integer"})"},
+      {R"({"t":"drive","l":true,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":"1","r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":null,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":[1],"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":1,"r":1,"seq":-1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
+      {R"({"t":"drive","l":1,"r":1,"seq":2147483648})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
+      {R"({"t":"drive","l":1,"r":1,"seq":99999999999999999999})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
+      {R"({"t":"drive","l":-2147483648,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"stop"})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
+      {R"({"t":"ping","id":-5})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"ping.id: out of range"})"},
+      {R"({"t":"cfg","rate":0})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.rate: out of range"})"},
+      {R"({"t":"cfg","rate":1001})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.rate: out of range"})"},
+      {R"({"t":"cfg","timeout":49})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.timeout: out of range"})"},
+      {R"({"t":"cfg","timeout":"fast"})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.timeout: must be an integer"})"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.frame);
+    rd::Command cmd;
+    rd::ParseResult r = parse(c.frame, cmd);
+    CHECK(r.error == c.error);
+    CHECK(answer(c.frame) == c.err);
+  }
+}
+
+TEST_CASE("the rate limit is the robot's own") {
+  rd::Command c;
+  const std::string frame = R"({"t":"cfg","rate":300})";
+  CHECK(rd::parseCommand((const uint8_t *)frame.data(), (uint16_t)frame.size(), 200, c).error ==
+        ParseError::kBadField);
+}
+
+TEST_CASE("hello, tel, pong and err as the app expects them") {
+  rd::HelloInfo h = {"rover", "uno", "{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}",
+                     50, 500};
+  CHECK(written([&](rd::Out &o) { rd::writeHello(o, h); }) ==
+        R"({"t":"hello","proto":1,"id":"rover","fw":"0.1.0","board":"uno",)"
+        R"("ch":[{"name":"battery","unit":"V","mul":15,"div":1023,"off":0}],"rate":50,"timeout":500})");
+  const uint16_t v[] = {1, 2, 1023, 0};
+  rd::TelBatch t = {2147483647u, 4294967295u, v, 2, 2, -100, 7, 12};
+  CHECK(written([&](rd::Out &o) { rd::writeTel(o, t); }) ==
+        R"({"t":"tel","seq":2147483647,"ms":4294967295,"v":[[1,2],[1023,0]],"m":[-100,7],"ack":12})");
+  CHECK(written([](rd::Out &o) { rd::writePong(o, 42); }) == R"({"t":"pong","id":42})");
+}
+
+TEST_CASE("Out: numbers, URL encoding and masking") {
+  CHECK(written([](rd::Out &o) { o.putI(-2147483647 - 1); }) == "-2147483648");
+  CHECK(written([](rd::Out &o) { o.putU(0); }) == "0");
+  CHECK(written([](rd::Out &o) { o.putUrl("a-b_c.d~e f/?&%"); }) == "a-b_c.d~e%20f%2F%3F%26%25");
+  const uint8_t key[4] = {0xff, 0x00, 0xff, 0x00};
+  std::string masked = written([&](rd::Out &o) {
+    o.put('H');
+    o.mask(key);
+    o.putP("abcde");
+  });
+  CHECK(masked == std::string("H") + (char)('a' ^ 0xff) + 'b' + (char)('c' ^ 0xff) + 'd' +
+                      (char)('e' ^ 0xff));
+}
