@@ -45,7 +45,7 @@ class Params:
     capacity_as: float = 1800.0  # 500 mAh, so discharge shows within a demo
     idle_a: float = 0.12  # the board itself
     ambient_c: float = 24.0
-    heat_c_per_w: float = 12.0  # driver temperature rise per watt, settled
+    heat_c_per_w: float = 1.5  # driver temperature rise per watt, settled
     heat_tau_s: float = 40.0
     lamp_cm: tuple[float, float] = (120.0, 120.0)  # a desk lamp near a corner
 
@@ -106,10 +106,9 @@ class RobotModel:
 
     def step(self, dt: float) -> None:
         """Advance the model by `dt` seconds."""
-        while dt > 0:
-            h = min(dt, MAX_STEP_S)
-            self._advance(h)
-            dt -= h
+        slices = max(1, math.ceil(dt / MAX_STEP_S - 1e-9))
+        for _ in range(slices):
+            self._advance(dt / slices)
 
     def _advance(self, dt: float) -> None:
         p, s = self.params, self.state
@@ -129,19 +128,18 @@ class RobotModel:
         return percent / 100.0 * p.top_speed_cm_s * self.open_circuit_v() / p.cell_full_v
 
     def _move(self, dt: float) -> None:
-        """Integrate the pose; at a wall the wheels stall instead of passing it."""
+        """Integrate the pose; at a wall the robot stops there and its wheels stall."""
         p, s = self.params, self.state
         forward = (s.wheel_l + s.wheel_r) / 2.0
         s.heading = (s.heading + (s.wheel_r - s.wheel_l) / p.track_cm * dt) % math.tau
         x = s.x + forward * math.cos(s.heading) * dt
         y = s.y + forward * math.sin(s.heading) * dt
         limit = p.arena_cm / 2.0 - p.radius_cm
-        s.blocked = abs(x) > limit or abs(y) > limit
+        s.x, s.y = min(limit, max(-limit, x)), min(limit, max(-limit, y))
+        s.blocked = (s.x, s.y) != (x, y)
         if s.blocked:
-            turn = (s.wheel_l - s.wheel_r) / 2.0  # keep turning on the spot
+            turn = (s.wheel_l - s.wheel_r) / 2.0  # it can still turn on the spot
             s.wheel_l, s.wheel_r = turn, -turn
-        else:
-            s.x, s.y = x, y
 
     # ------------------------------------------------------------ readings in units
 

@@ -132,8 +132,9 @@ class SimRobot:
 
     def detach(self, peer: Peer) -> None:
         """A link closed: stop at once if it was driving (or was the last one)."""
-        if peer in self._peers:
-            self._peers.remove(peer)
+        if peer not in self._peers:
+            return  # already detached when its close frame arrived
+        self._peers.remove(peer)
         if peer is self._driver or not self._peers:
             self._halt("link_closed")
             self.ack = 0

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import hmac
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -20,6 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from app import protocol
 from app.backoff import backoff
@@ -40,6 +42,36 @@ WS_OPTIONS: dict[str, Any] = {
     "subprotocols": [protocol.SUBPROTOCOL],
     "max_size": protocol.MAX_MESSAGE_BYTES,
 }
+
+
+
+class _SeesLinkEnd:
+    """Mixin for websockets connections: call `on_closing` once the link is over.
+
+    websockets ends `recv` only when the TCP connection is gone, which waits
+    for the closing handshake: up to the whole close timeout when the peer
+    has stopped reading, or has stopped answering keepalive pings. The link
+    is over, and the motors must stop, as soon as either side starts to
+    close it; every such step ends in `send_data`, so that is where to look.
+    """
+
+    on_closing: Callable[[], None] | None = None
+    state: State
+
+    def send_data(self) -> None:
+        super().send_data()  # type: ignore[misc]
+        if self.on_closing is not None and self.state is not State.OPEN:
+            callback, self.on_closing = self.on_closing, None
+            callback()
+
+
+class _ServerConnection(_SeesLinkEnd, ServerConnection):
+    """A direct-mode link."""
+
+
+class _ClientConnection(_SeesLinkEnd, ClientConnection):
+    """A relay-mode link."""
+
 
 Connection = ServerConnection | ClientConnection
 
@@ -77,6 +109,8 @@ async def run_link(robot: SimRobot, ws: Connection) -> None:
     """Attach one connection to the robot until it closes; then the robot stops."""
     outbox = Outbox(ws)
     robot.attach(outbox)
+    if isinstance(ws, _SeesLinkEnd):
+        ws.on_closing = lambda: robot.detach(outbox)
     pump = asyncio.create_task(outbox.pump())
     try:
         async for frame in ws:
@@ -123,7 +157,10 @@ async def serve_direct(
         log.info("link from %s", ws.remote_address)
         await run_link(robot, ws)
 
-    return await serve(handler, host, port, process_request=_authorize(token), **WS_OPTIONS)
+    return await serve(
+        handler, host, port, process_request=_authorize(token),
+        create_connection=_ServerConnection, **WS_OPTIONS,
+    )
 
 
 def server_url(server: Server) -> str:
@@ -142,12 +179,19 @@ def relay_url(base: str, robot_id: str, token: str | None) -> str:
 
 
 async def run_relay_client(
-    robot: SimRobot, base: str, robot_id: str, token: str | None = None
+    robot: SimRobot,
+    base: str,
+    robot_id: str,
+    token: str | None = None,
+    *,
+    ping_interval: float = PING_INTERVAL_S,
+    ping_timeout: float = PING_TIMEOUT_S,
 ) -> None:
     """Keep the robot connected to its relay for ever (until cancelled).
 
-    Keepalive pings find a dead link within ~4 s; the robot stops at once
-    when a link ends, and reconnects after a backoff delay.
+    Keepalive pings find a dead link within ping_interval + ping_timeout;
+    the robot stops at once when a link ends, and reconnects after a
+    backoff delay.
     """
     url = relay_url(base, robot_id, token)
     delays = backoff()
@@ -155,7 +199,9 @@ async def run_relay_client(
     while True:
         try:
             async with connect(
-                url, ping_interval=PING_INTERVAL_S, ping_timeout=PING_TIMEOUT_S, **WS_OPTIONS
+                url, ping_interval=ping_interval, ping_timeout=ping_timeout,
+                close_timeout=ping_timeout,  # a dead relay will not answer a close either
+                create_connection=_ClientConnection, **WS_OPTIONS,
             ) as ws:
                 log.info("connected to relay %s as %r", base, robot_id)
                 since = loop.time()
