@@ -15,6 +15,11 @@ Three rules from the protocol shape the sending side:
 - A dead peer must be noticed in seconds, not minutes (TCP will not tell):
   an app-level `ping` every `ping_interval` measures the round trip, and no
   `pong` for `ping_timeout` drops the connection and reconnects.
+
+A wss:// URL is verified as `tls` (app.tls.TlsOptions) says: system CAs by
+default, or a chosen CA file, or a pinned certificate. A refusal that
+retrying cannot fix (a wrong token, an untrusted certificate) ends `run()`
+with one sentence on `refused` saying why.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import collections
 import contextlib
 import ipaddress
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,12 +37,12 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
-from app import protocol
+from app import protocol, tls
 from app.backoff import backoff
-from app.errors import ProtocolError
+from app.errors import ConfigError, ProtocolError
 from app.protocol import (
     Cfg,
     Control,
@@ -96,6 +102,10 @@ class LinkRefused(Exception):
     """Raised when the peer refuses the handshake in a way retrying cannot fix."""
 
 
+class TlsRefused(LinkRefused):
+    """Raised when a wss:// connection is refused for a TLS reason; the text says which."""
+
+
 def redact(url: str) -> str:
     """`url` with its token hidden, for logs, events and recordings."""
     parts = urlsplit(url)
@@ -117,9 +127,14 @@ def _proxy_for(url: str) -> Literal[True] | None:
 
 def describe(exc: BaseException) -> str:
     """A short, human sentence for why a connection attempt or link ended."""
+    explained = tls.explain(exc)
+    if explained is not None:
+        return explained
     match exc:
         case InvalidStatus():
             return f"refused with HTTP {exc.response.status_code}"
+        case InvalidMessage():
+            return "the server did not answer as a WebSocket server (does it need wss://?)"
         case ConnectionClosed():
             code = exc.rcvd.code if exc.rcvd else 1006
             reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "no reason given"
@@ -142,8 +157,10 @@ class Link:
         ping_interval: float = 0.5,
         ping_timeout: float = 3.0,
         open_timeout: float = 3.0,
+        tls: tls.TlsOptions | None = None,
     ) -> None:
         self.url = url
+        self.tls = tls
         self.relay = urlsplit(url).path.startswith("/client/")
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -156,6 +173,9 @@ class Link:
         self.presence_changed: Signal[[Presence]] = Signal()
         self.error_received: Signal[[Err]] = Signal()
         self.event: Signal[[str]] = Signal()
+        #: Emitted when the link gives up, with why ("TLS refused: ...", "refused with HTTP 401").
+        self.refused: Signal[[str]] = Signal()
+        self.refusal: str | None = None
 
         self.state = LinkState.OFFLINE
         self.hello: Hello | None = None
@@ -318,7 +338,9 @@ class Link:
                 delays = backoff()
             except LinkRefused as exc:
                 log.warning("link to %s refused: %s", redact(self.url), exc)
+                self.refusal = str(exc)
                 self._event(f"giving up: {exc}")
+                self.refused.emit(str(exc))
                 return
             except Exception as exc:  # refused, unreachable, handshake failed, link died
                 reason = describe(exc)
@@ -333,6 +355,7 @@ class Link:
 
     async def _connection(self) -> str:
         """One connection from handshake to end; returns why it ended."""
+        context = self._tls_context()
         try:
             ws = await connect(
                 self.url,
@@ -343,12 +366,17 @@ class Link:
                 ping_interval=None,  # our own ping measures RTT and works through relays
                 close_timeout=CLOSE_TIMEOUT,
                 proxy=_proxy_for(self.url),
+                ssl=context,
             )
         except InvalidURI as exc:
             raise LinkRefused(f"bad URL: {exc}") from exc
         except InvalidStatus as exc:
             if exc.response.status_code in FATAL_STATUSES:
                 raise LinkRefused(describe(exc)) from exc
+            raise
+        except ssl.SSLError as exc:
+            if tls.is_fatal(exc):
+                raise TlsRefused(tls.explain(exc, urlsplit(self.url).hostname or "")) from exc
             raise
         try:
             return await self._serve(ws)
@@ -357,6 +385,21 @@ class Link:
             if self._ws_dead:
                 ws.transport.abort()  # a silent peer would make close() wait in vain
             await ws.close()
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context for a wss:// URL (None for ws://); LinkRefused if it cannot be."""
+        secure = urlsplit(self.url).scheme == "wss"
+        if not secure:
+            if self.tls is not None and self.tls.custom:
+                raise TlsRefused(
+                    "TLS refused: a CA file or pinned certificate is set, but the URL is "
+                    "ws:// (unencrypted); use wss://"
+                )
+            return None
+        try:
+            return tls.client_context(self.tls)
+        except ConfigError as exc:
+            raise TlsRefused(f"TLS refused: {exc}") from exc
 
     async def _serve(self, ws: ClientConnection) -> str:
         """Run reader, writer and pinger until the first of them ends."""

@@ -6,7 +6,8 @@ docs/relay.md says how to run it; `serve_relay` runs one inside a program.
 """
 
 from app.relay.auth import Auth, Role, Tokens, load_auth
-from app.relay.peers import Limits, PeerStats
+from app.relay.limits import Limits
+from app.relay.peers import PeerStats
 from app.relay.room import RobotStats
 from app.relay.server import Relay, serve_relay
 

@@ -11,11 +11,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from app import tls
 from app.errors import ConfigError
 from app.relay.auth import Auth, check_bind, load_auth
+from app.relay.limits import Limits
 from app.relay.server import serve_relay
 
 log = logging.getLogger("app.relay")
@@ -35,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--open", action="store_true",
         help="no tokens, any robot id; only allowed on a loopback address",
+    )
+    parser.add_argument("--certfile", type=Path, help="PEM certificate (chain): serve wss://")
+    parser.add_argument("--keyfile", type=Path, help="PEM private key (if not in --certfile)")
+    parser.add_argument(
+        "--origin", action="append", metavar="URL",
+        help="allow browser pages from this origin, e.g. https://lab.example (repeatable); "
+             "without it any origin may connect (with a token)",
+    )
+    parser.add_argument(
+        "--max-per-ip", type=int, default=Limits.per_ip, metavar="N",
+        help="connections one IP address may hold (%(default)s; 0 = no limit)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every connection detail")
     return parser
@@ -62,14 +77,34 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("websockets").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-async def _serve(auth: Auth, host: str, port: int) -> None:
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The server TLS context the options ask for (None: plain ws://); raises ConfigError."""
+    if args.keyfile and not args.certfile:
+        raise ConfigError("--keyfile needs --certfile")
+    if not args.certfile:
+        return None
+    context = tls.server_context(args.certfile, args.keyfile)
+    fingerprint = tls.show_fingerprint(tls.fingerprint_of_file(args.certfile))
+    log.info("TLS certificate SHA-256 fingerprint (for pinning): %s", fingerprint)
+    return context
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    if args.max_per_ip < 0:
+        raise ConfigError("--max-per-ip must be 0 (no limit) or more")
+    return replace(Limits(), per_ip=args.max_per_ip)
+
+
+async def _serve(args: argparse.Namespace, auth: Auth, context: ssl.SSLContext | None) -> None:
     """Run until SIGTERM/SIGINT, then close every connection with 1001."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, AttributeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-    async with serve_relay(auth, host, port):
+    async with serve_relay(
+        auth, args.host, args.port, limits=_limits(args), ssl=context, origins=args.origin
+    ):
         await stop.wait()
         log.info("shutting down")
 
@@ -80,11 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.verbose)
     try:
         auth = _auth(args)
+        _limits(args)
+        context = _tls(args)
     except ConfigError as exc:
         print(f"robodeck-relay: error: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(auth, args.host, args.port))
+        asyncio.run(_serve(args, auth, context))
     except OSError as exc:
         log.error("cannot listen on %s port %d: %s", args.host, args.port, exc.strerror or exc)
         return 1

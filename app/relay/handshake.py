@@ -1,8 +1,11 @@
 """The relay's opening handshake: which endpoint a request names, and whether it may have it.
 
 Everything is decided before the WebSocket exists, in websockets'
-`process_request` hook, so a refused peer gets a bare HTTP 404 or 401 and
-never a socket it could send frames on.
+`process_request` hook, so a refused peer gets a bare HTTP status and never
+a socket it could send frames on: 429 for an address with too many
+connections, 404 for an unknown path, 403 for a browser page from an origin
+not on the allowlist, 401 for refused credentials. None of these answers
+says whether a robot id exists or is online.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import http
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,18 +66,43 @@ def request_token(path: str, headers: Headers) -> str | None:
     return None
 
 
-class Gatekeeper:
-    """The `process_request` hook: 404 for unknown paths, 401 for refused credentials."""
+def normalize_origin(origin: str) -> str:
+    """An Origin as browsers send it: scheme://host[:port], lowercase, no trailing slash."""
+    return origin.strip().rstrip("/").lower()
 
-    def __init__(self, auth: Auth) -> None:
+
+class Gatekeeper:
+    """The `process_request` hook: 429, 404, 403 or 401, or None to let the peer in.
+
+    `origins`: if given, a request with an `Origin` header (a browser page)
+    must come from one of them; programs (the app, robots) send no Origin.
+    `crowded`: tells whether the request's address already has too many
+    connections.
+    """
+
+    def __init__(
+        self,
+        auth: Auth,
+        origins: frozenset[str] | None = None,
+        crowded: Callable[[ServerConnection], bool] = lambda _: False,
+    ) -> None:
         self._auth = auth
+        self._origins = origins
+        self._crowded = crowded
 
     def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
-        endpoint = parse_endpoint(request.path)
         peer = peer_address(connection)
+        if self._crowded(connection):
+            log.warning("refused %s: too many connections from this address (429)", peer)
+            return connection.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many connections\n")
+        endpoint = parse_endpoint(request.path)
         if endpoint is None:
             log.info("refused %s: no such endpoint (404)", peer)
             return connection.respond(http.HTTPStatus.NOT_FOUND, "Not found\n")
+        origin = request.headers.get("Origin")
+        if origin is not None and not self._origin_allowed(origin):
+            log.warning("refused %s: origin %r is not allowed (403)", peer, origin[:100])
+            return connection.respond(http.HTTPStatus.FORBIDDEN, "Origin not allowed\n")
         token = request_token(request.path, request.headers)
         reason = self._auth.refusal(endpoint.role, endpoint.robot_id, token)
         if reason is None:
@@ -85,6 +114,10 @@ class Gatekeeper:
         response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
         response.headers["WWW-Authenticate"] = 'Bearer realm="robodeck-relay"'
         return response
+
+
+    def _origin_allowed(self, origin: str) -> bool:
+        return self._origins is None or normalize_origin(origin) in self._origins
 
 
 def peer_address(connection: ServerConnection) -> str:

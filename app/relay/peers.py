@@ -9,7 +9,9 @@ peer whose socket is slow delays nobody but itself:
 - `RobotOutbox` is latest-wins: one slot for the newest drive, one for a
   stop that empties the drive slot, and a short FIFO for the rest (ping,
   cfg, err). A pile-up of drives collapses into the newest one; a stop is
-  written before anything else that is waiting.
+  written before anything else that is waiting. Drives go out at most
+  `Limits.drive_rate` times a second, so a flood of them reaches a small
+  robot as a steady stream of the newest command.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from app.relay.limits import Limits
+
 log = logging.getLogger(__name__)
 
 #: Pings/cfg/err waiting for a robot; older ones are dropped past this.
@@ -37,18 +41,6 @@ ROBOT_SNDBUF = 4096
 OPERATOR_SNDBUF = 64 * 1024
 #: Seconds between two log lines about one slow operator.
 DROP_LOG_INTERVAL = 5.0
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The relay's tunable bounds; the defaults suit real links, tests shrink them."""
-
-    #: Telemetry frames that may wait for one operator before new ones are dropped.
-    operator_queue: int = 32
-    #: Frames of any kind waiting for one operator that mean it stopped reading.
-    operator_backlog: int = 1024
-    #: Seconds a peer gets to take our close frame before its socket is dropped.
-    close_timeout: float = 2.0
 
 
 @dataclass
@@ -75,6 +67,7 @@ class Outbox:
         self.stats = PeerStats()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sending_since: float | None = None  # loop time a send() began, while it waits
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write(), name=f"relay writer {self.label}")
@@ -86,18 +79,39 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def stuck_for(self, now: float) -> float:
+        """Seconds the frame being written has waited for the socket (0 if none)."""
+        return 0.0 if self._sending_since is None else now - self._sending_since
+
     def _next(self) -> str | None:
         raise NotImplementedError
 
+    def _retry_in(self) -> float | None:
+        """When to look again although nothing woke the writer (None: only when woken)."""
+        return None
+
+    async def _idle(self) -> None:
+        """Wait until something is put, or until `_retry_in` says to look again."""
+        self._wake.clear()
+        retry = self._retry_in()
+        if retry is None:
+            await self._wake.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(retry):
+                await self._wake.wait()
+
     async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 frame = self._next()
                 if frame is None:
-                    self._wake.clear()
-                    await self._wake.wait()
+                    await self._idle()
                     continue
+                self._sending_since = loop.time()
                 await self.ws.send(frame)
+                self._sending_since = None
                 self.stats.sent += 1
         except ConnectionClosed:
             pass  # the peer's handler sees the close too and cleans up
@@ -176,11 +190,13 @@ class OperatorOutbox(Outbox):
 class RobotOutbox(Outbox):
     """Latest-wins toward one robot: newest drive only, stop first, a short FIFO for the rest."""
 
-    def __init__(self, ws: ServerConnection, label: str) -> None:
+    def __init__(self, ws: ServerConnection, label: str, limits: Limits) -> None:
         super().__init__(ws, label)
         self._stop: str | None = None
         self._drive: str | None = None
         self._other: deque[str] = deque()
+        self._drive_gap = 1.0 / limits.drive_rate
+        self._drive_at = 0.0  # loop time before which no further drive is written
 
     def start(self) -> None:
         _limit_buffers(self.ws, ROBOT_SNDBUF, user_space=0)
@@ -215,8 +231,19 @@ class RobotOutbox(Outbox):
             return stop
         if self._other:
             return self._other.popleft()
+        if self._drive is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        if now < self._drive_at:
+            return None  # too soon after the last drive: a newer one may still replace it
+        self._drive_at = now + self._drive_gap
         drive, self._drive = self._drive, None
         return drive
+
+    def _retry_in(self) -> float | None:
+        if self._drive is None:
+            return None
+        return max(0.0, self._drive_at - asyncio.get_running_loop().time())
 
 
 def _limit_buffers(ws: ServerConnection, kernel: int, user_space: int | None = None) -> None:

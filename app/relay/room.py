@@ -18,7 +18,8 @@ from websockets.asyncio.server import ServerConnection
 from app import protocol as p
 from app.errors import MalformedJSON, ProtocolError, UnknownType
 from app.relay.control import ControlBoard, NotInControl, RelayRefusal, RobotOffline
-from app.relay.peers import Limits, OperatorOutbox, PeerStats, RobotOutbox
+from app.relay.limits import Limits
+from app.relay.peers import OperatorOutbox, PeerStats, RobotOutbox
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Room:
 
     def attach_robot(self, ws: ServerConnection) -> tuple[RobotOutbox, RobotOutbox | None]:
         """Make `ws` this id's robot; returns its outbox and the one it replaces."""
-        old, self.robot = self.robot, RobotOutbox(ws, f"robot {self.robot_id!r}")
+        old, self.robot = self.robot, RobotOutbox(ws, f"robot {self.robot_id!r}", self._limits)
         self.hello = None
         self._answer_pings()
         if old is None:

@@ -1,18 +1,20 @@
 """The relay server: accepts robots and operators and hands their frames to rooms.
 
     async with serve_relay(auth, host="127.0.0.1", port=0) as relay:
-        print(relay.url)           # ws://127.0.0.1:<port>
+        print(relay.url)           # ws://127.0.0.1:<port> (wss:// with ssl=)
         relay.stats()["rover"]     # RobotStats: online, counters per peer
 
 One `Room` per robot id holds the routing rules; this module only owns the
-listening socket, one handler per connection and the shutdown.
+listening socket, one handler per connection, the per-connection flood
+limit, the watchdog (app/relay/watch.py) and the shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import ssl
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -22,10 +24,12 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.typing import Subprotocol
 
 from app import protocol
-from app.relay.auth import Auth, Role, check_bind
-from app.relay.handshake import Gatekeeper, parse_endpoint, peer_address
-from app.relay.peers import Limits, close_or_abort
+from app.relay.auth import Auth, Role, check_bind, is_loopback
+from app.relay.handshake import Gatekeeper, normalize_origin, parse_endpoint, peer_address
+from app.relay.limits import AddressCount, Limits, RateBucket
+from app.relay.peers import close_or_abort
 from app.relay.room import RobotStats, Room
+from app.relay.watch import RelayConnection, Watchdog, connection_class
 
 log = logging.getLogger(__name__)
 
@@ -38,35 +42,69 @@ class _NoDebug(logging.LoggerAdapter[logging.Logger]):
 
 
 class Relay:
-    """A running relay: one listening socket, one Room per robot id in use."""
+    """A running relay: one listening socket, one Room per robot id in use.
 
-    def __init__(self, auth: Auth, limits: Limits | None = None) -> None:
+    `ssl` (app.tls.server_context) makes it serve wss://; `origins`, if
+    given, is the allowlist for browser pages (requests with an Origin).
+    """
+
+    def __init__(
+        self,
+        auth: Auth,
+        limits: Limits | None = None,
+        *,
+        ssl: ssl.SSLContext | None = None,
+        origins: Iterable[str] | None = None,
+    ) -> None:
         self.auth = auth
         self.host = ""
         self.limits = limits or Limits()
+        self.ssl = ssl
+        self.origins = None if origins is None else frozenset(map(normalize_origin, origins))
+        self.addresses = AddressCount()
         self._rooms: dict[str, Room] = {}
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._connections: set[ServerConnection] = set()
+        self._connections: set[RelayConnection] = set()
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (0 picks a free port). Raises ConfigError or OSError."""
         check_bind(self.auth, host)
+        limits = self.limits
         self._server = await serve(
             self._handle, host, port,
-            process_request=Gatekeeper(self.auth),
+            process_request=Gatekeeper(self.auth, self.origins, self._crowded),
             compression=None,
             subprotocols=[Subprotocol(protocol.SUBPROTOCOL)],
             max_size=protocol.MAX_MESSAGE_BYTES,
-            close_timeout=self.limits.close_timeout,
+            open_timeout=limits.handshake_timeout,  # also bounds the TLS handshake
+            ping_interval=None,  # the watchdog pings only peers that went quiet
+            close_timeout=limits.close_timeout,
+            create_connection=connection_class(self.addresses, limits),
+            ssl=self.ssl,
+            server_header=None,  # no software or version to fingerprint
             logger=_NoDebug(logging.getLogger("websockets.server")),
         )
         self.host = host
+        watchdog = Watchdog(self._connections, limits, self._spawn)
+        self._watchdog = asyncio.create_task(watchdog.run(), name="relay watchdog")
         mode = "open (no tokens)" if self.auth.open else f"{len(self.auth.robots)} robot id(s)"
         log.info("relay listening on %s, %s", self.url, mode)
+        if self.ssl is None and not self.auth.open and not is_loopback(host):
+            log.warning("serving plain ws:// beyond this machine: tokens travel unencrypted; "
+                        "give --certfile/--keyfile for wss://")
+
+    def _crowded(self, ws: ServerConnection) -> bool:
+        """Does this peer's address hold more connections than `per_ip` allows?"""
+        per_ip = self.limits.per_ip
+        return bool(per_ip) and isinstance(ws, RelayConnection) and self.addresses[ws.ip] > per_ip
 
     async def aclose(self) -> None:
         """Close every connection with 1001 (going away) and stop listening."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             try:
@@ -92,16 +130,16 @@ class Relay:
 
     @property
     def url(self) -> str:
-        """ws://host:port of this relay, for clients to add /robot/<id> or /client/<id>."""
+        """ws://host:port (wss:// with TLS); clients add /robot/<id> or /client/<id>."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"{'wss' if self.ssl else 'ws'}://{host}:{self.port}"
 
     def stats(self) -> dict[str, RobotStats]:
         """Counters per robot id with anyone connected, keyed by robot id."""
         return {rid: room.stats() for rid, room in self._rooms.items()}
 
     async def _handle(self, ws: ServerConnection) -> None:
-        assert ws.request is not None
+        assert ws.request is not None and isinstance(ws, RelayConnection)
         endpoint = parse_endpoint(ws.request.path)
         assert endpoint is not None, "the gatekeeper let an unknown path through"
         room = self._rooms.setdefault(
@@ -118,23 +156,26 @@ class Relay:
             if room.empty and self._rooms.get(room.robot_id) is room:
                 del self._rooms[room.robot_id]
 
-    async def _serve_robot(self, ws: ServerConnection, room: Room) -> None:
+    async def _serve_robot(self, ws: RelayConnection, room: Room) -> None:
         box, old = room.attach_robot(ws)
+        ws.outbox = box
         log.info("%s online from %s", box.label, peer_address(ws))
         if old is not None:
             log.info("%s: a new connection replaces the old one (closed with 1008)", box.label)
             self._spawn(close_or_abort(old.ws, 1008, "replaced", self.limits.close_timeout))
         try:
-            await _pump(ws, partial(room.from_robot, box), box.label)
+            await self._pump(ws, partial(room.from_robot, box), box.label, self.limits.robot_rate)
         finally:
             room.detach_robot(box)
             await box.aclose()
 
-    async def _serve_operator(self, ws: ServerConnection, room: Room, wanted: str | None) -> None:
+    async def _serve_operator(self, ws: RelayConnection, room: Room, wanted: str | None) -> None:
         name, box = room.join(ws, wanted)
+        ws.outbox = box
         log.info("%s connected from %s", box.label, peer_address(ws))
         try:
-            await _pump(ws, partial(room.from_operator, name), box.label)
+            rate = self.limits.operator_rate
+            await self._pump(ws, partial(room.from_operator, name), box.label, rate)
         finally:
             room.leave(name)  # before anything that waits: a holder's robot stops now
             await box.aclose()
@@ -145,22 +186,35 @@ class Relay:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _pump(
+        self, ws: RelayConnection, deliver: Callable[[str | bytes], None], label: str, rate: float
+    ) -> None:
+        """Hand every received frame to `deliver` until the connection ends, then log how.
 
-async def _pump(ws: ServerConnection, deliver: Callable[[str | bytes], None], label: str) -> None:
-    """Hand every received frame to `deliver` until the connection ends, then log how.
+        Yielding after each frame lets the writers woken by it run before the
+        next frame is routed: a burst read from one socket in one go must not
+        fill the telemetry queue of an operator that is keeping up. A peer
+        sending faster than `rate` for longer than the burst allows is closed
+        with 1008: its frames would only crowd out everyone else's.
+        """
+        bucket = RateBucket(rate, self.limits.burst)
+        try:
+            async for frame in ws:
+                if not bucket.take():
+                    self._flooded(ws, label, rate)
+                    break
+                deliver(frame)
+                await asyncio.sleep(0)
+        except ConnectionClosedError as exc:
+            _log_close(label, exc)
+            return
+        if not ws.doomed:
+            log.info("%s disconnected", label)
 
-    Yielding after each frame lets the writers woken by it run before the next
-    frame is routed: a burst read from one socket in one go must not fill the
-    telemetry queue of an operator that is keeping up.
-    """
-    try:
-        async for frame in ws:
-            deliver(frame)
-            await asyncio.sleep(0)
-    except ConnectionClosedError as exc:
-        _log_close(label, exc)
-        return
-    log.info("%s disconnected", label)
+    def _flooded(self, ws: RelayConnection, label: str, rate: float) -> None:
+        log.warning("%s sent more than %.0f frames/s; closing it (1008)", label, rate)
+        ws.doomed = True
+        self._spawn(close_or_abort(ws, 1008, "too many messages", self.limits.close_timeout))
 
 
 def _log_close(label: str, exc: ConnectionClosed) -> None:
@@ -171,10 +225,16 @@ def _log_close(label: str, exc: ConnectionClosed) -> None:
 
 @asynccontextmanager
 async def serve_relay(
-    auth: Auth, host: str = "127.0.0.1", port: int = 0, *, limits: Limits | None = None
+    auth: Auth,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    limits: Limits | None = None,
+    ssl: ssl.SSLContext | None = None,
+    origins: Iterable[str] | None = None,
 ) -> AsyncIterator[Relay]:
     """Run a relay for the duration of the `async with` block (tests, benchmarks, the CLI)."""
-    relay = Relay(auth, limits)
+    relay = Relay(auth, limits, ssl=ssl, origins=origins)
     await relay.start(host, port)
     try:
         yield relay

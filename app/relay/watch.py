@@ -1,0 +1,132 @@
+"""Connections the relay keeps an eye on: who is silent, who stopped reading, who has too many.
+
+`RelayConnection` notes when its peer was last heard from and counts itself
+per remote address from TCP accept to close. One `Watchdog` task per relay
+looks at every connection a few times a second:
+
+- silent for `idle_ping` s: send a WebSocket ping (a busy link is never pinged,
+  so thousands of streaming peers cost nothing here);
+- silent for `dead_after` s: the link is dead (a pulled cable, a NAT that
+  forgot us); drop it at once, so operators see the robot offline and a
+  robot whose driver vanished is stopped within seconds, not minutes;
+- its writer stuck on one frame for `stall_timeout` s: the peer stopped
+  reading; close it with 1008 "not reading".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from app.relay.limits import AddressCount, Limits
+from app.relay.peers import Outbox, close_or_abort
+
+log = logging.getLogger(__name__)
+
+#: Longest pause between two looks at every connection.
+MAX_SWEEP_S = 0.5
+#: Beyond per_ip * this, a new TCP connection is dropped before it may say a word.
+HARD_PER_IP_FACTOR = 2
+
+
+class RelayConnection(ServerConnection):
+    """A server connection that knows when it last heard its peer and who writes to it."""
+
+    addresses: AddressCount  # set by connection_class()
+    per_ip: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_heard = self.loop.time()
+        self.pinged_at = 0.0
+        self.outbox: Outbox | None = None
+        self.doomed = False
+        self.ip = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        self.ip = str(peer[0]) if peer else "?"
+        count = self.addresses.add(self.ip)
+        if self.per_ip and count > self.per_ip * HARD_PER_IP_FACTOR:
+            log.warning("%s opened %d connections; dropping new ones unheard", self.ip, count)
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.addresses.remove(self.ip)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_heard = self.loop.time()
+        super().data_received(data)
+
+
+def connection_class(addresses: AddressCount, limits: Limits) -> type[RelayConnection]:
+    """A RelayConnection class that counts into `addresses` (one per relay)."""
+
+    class Connection(RelayConnection):
+        pass
+
+    Connection.addresses = addresses
+    Connection.per_ip = limits.per_ip
+    return Connection
+
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class Watchdog:
+    """Pings quiet peers, drops dead ones and closes those that stopped reading."""
+
+    def __init__(self, connections: set[RelayConnection], limits: Limits, spawn: Spawn) -> None:
+        self._connections = connections
+        self._limits = limits
+        self._spawn = spawn
+        self.interval = min(MAX_SWEEP_S, limits.idle_ping / 4, limits.stall_timeout / 4)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.interval)
+            self.sweep(loop.time())
+
+    def sweep(self, now: float) -> None:
+        """One look at every connection."""
+        for ws in list(self._connections):
+            if ws.doomed:
+                continue
+            quiet = now - ws.last_heard
+            if quiet >= self._limits.dead_after:
+                self._drop_dead(ws, quiet)
+            elif quiet >= self._limits.idle_ping and ws.pinged_at <= ws.last_heard:
+                ws.pinged_at = now
+                self._spawn(_ping(ws))
+            elif ws.outbox is not None and ws.outbox.stuck_for(now) >= self._limits.stall_timeout:
+                self._close_stalled(ws)
+
+    def _drop_dead(self, ws: RelayConnection, quiet: float) -> None:
+        label = ws.outbox.label if ws.outbox else ws.ip
+        log.warning("%s: nothing heard for %.1f s (no pong); dropping the dead link", label, quiet)
+        ws.doomed = True
+        ws.transport.abort()
+
+    def _close_stalled(self, ws: RelayConnection) -> None:
+        assert ws.outbox is not None
+        log.warning(
+            "%s stopped reading (a frame waited %.1f s); closing it",
+            ws.outbox.label, self._limits.stall_timeout,
+        )
+        ws.doomed = True
+        self._spawn(close_or_abort(ws, 1008, "not reading", self._limits.close_timeout))
+
+
+async def _ping(ws: ServerConnection) -> None:
+    """Send a keepalive ping; its pong (like any data) refreshes `last_heard`."""
+    with contextlib.suppress(ConnectionClosed):
+        await ws.ping()
