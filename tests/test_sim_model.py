@@ -253,3 +253,27 @@ def test_cfg_sends_old_rate_samples_first_then_a_fresh_hello(clock: FakeClock) -
     later = peer.of(protocol.Tel)[1:]
     assert later and all(len(t.v) == 1 for t in later)
     assert later[0].seq == 2
+
+
+def test_only_the_driving_links_close_stops_the_motors(clock: FakeClock) -> None:
+    robot = SimRobot(clock=clock)
+    driver, watcher = Peer(), Peer()
+    robot.attach(driver)
+    robot.attach(watcher)
+    robot.receive(driver, '{"t":"drive","l":30,"r":30,"seq":4}')
+    robot.detach(watcher)  # a second window showing the plots went away
+    assert (robot.motors, robot.ack) == ((30, 30), 4)
+    clock.t += 0.001
+    robot.detach(driver)
+    assert (robot.motors, robot.ack) == ((0, 0), 0)
+    assert (robot.stopped_at, robot.stop_reason) == (clock.t, "link_closed")
+
+
+def test_frames_from_a_closing_link_are_ignored(clock: FakeClock) -> None:
+    robot = SimRobot(clock=clock)
+    peer = Peer()
+    robot.attach(peer)
+    robot.detach(peer)  # its close frame arrived; a drive was queued before it
+    robot.receive(peer, '{"t":"drive","l":90,"r":90,"seq":1}')
+    assert robot.motors == (0, 0)
+    assert peer.of(protocol.Err) == []

@@ -141,7 +141,14 @@ class SimRobot:
             self._driver = None
 
     def receive(self, peer: Peer, frame: str | bytes) -> None:
-        """Handle one frame from `peer`; a bad one is answered with `err`."""
+        """Handle one frame from `peer`; a bad one is answered with `err`.
+
+        Frames still queued from a link that has begun to close are ignored:
+        a drive sent just before the close must not restart the motors.
+        """
+        if peer not in self._peers:
+            log.debug("ignored a frame from a closed link")
+            return
         self._take_samples(self._now())  # samples before now see the old state
         try:
             if isinstance(frame, bytes):

@@ -44,7 +44,6 @@ WS_OPTIONS: dict[str, Any] = {
 }
 
 
-
 class _SeesLinkEnd:
     """Mixin for websockets connections: call `on_closing` once the link is over.
 
@@ -135,7 +134,7 @@ def token_of(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def _authorize(token: str | None) -> Any:
+def _authorize(token: str | None) -> Callable[[ServerConnection, Request], Response | None]:
     """A `process_request` hook that answers 401 unless the token matches."""
 
     def check(connection: ServerConnection, request: Request) -> Response | None:
