@@ -190,6 +190,27 @@ async def hello_then_sigterm(url: str, proc: subprocess.Popen[str]) -> tuple[pro
     return hello, closed.value.rcvd.code
 
 
+async def test_cli_in_relay_mode_connects_and_leaves_on_sigterm(port: int) -> None:
+    relay = FakeRelay(port)
+    command = [sys.executable, "-m", "app.sim", "--relay", f"ws://127.0.0.1:{port}",
+               "--id", "rover", "--token", "t0k", "--channels", "2"]
+    async with relay.serve():
+        proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+        try:
+            async with asyncio.timeout(15):
+                ws = await relay.links.get()
+            hello = protocol.decode(await ws.recv())
+            assert ws.request is not None and ws.request.path == "/robot/rover?token=t0k"
+            assert isinstance(hello, protocol.Hello) and len(hello.channels) == 2
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(proc.wait, 5) == 0
+            await asyncio.wait_for(ws.wait_closed(), 1)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 @pytest.mark.parametrize("argv", [
     ["--rate", "0"], ["--rate", "1001"], ["--channels", "9"], ["--timeout", "10"],
     ["--listen", "nowhere"], ["--listen", "h:1", "--relay", "ws://x"],
