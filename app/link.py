@@ -378,6 +378,11 @@ class Link:
             if tls.is_fatal(exc):
                 raise TlsRefused(tls.explain(exc, urlsplit(self.url).hostname or "")) from exc
             raise
+        except ConnectionResetError as exc:
+            if context is None:
+                raise
+            # What a plain ws:// server does with a TLS hello; retried, it may be mid-restart.
+            raise ConnectionResetError(exc.errno, tls.RESET_IN_HANDSHAKE) from exc
         try:
             return await self._serve(ws)
         finally:

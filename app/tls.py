@@ -32,17 +32,20 @@ _HEX = re.compile(r"[0-9a-f]{64}")
 _UNTRUSTED = {18, 19, 20, 21}  # self-signed, self-signed in chain, unknown issuer
 _EXPIRED, _NOT_YET_VALID = 10, 9
 _NAME_MISMATCH = {62, 64}  # host name, IP address
+#: Why a wss:// connection may be reset before it is up.
+RESET_IN_HANDSHAKE = "connection reset in the TLS handshake (is the server plain ws://?)"
 #: OpenSSL's reasons when the bytes that came back were not a TLS record.
 _NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST",
                     "PACKET_LENGTH_TOO_LONG"}
 
 
 def normalize_fingerprint(text: str) -> str:
-    """A SHA-256 fingerprint as 64 lowercase hex digits; accepts `AB:CD:..`, `sha256:`, spaces.
+    """A SHA-256 fingerprint as 64 lowercase hex digits, however it was pasted.
 
-    Raises ConfigError for anything that is not 32 bytes of hex.
+    Accepts `AB:CD:..`, `sha256:...` and openssl's `SHA256 Fingerprint=...`;
+    raises ConfigError for anything that is not 32 bytes of hex.
     """
-    cleaned = text.strip().lower().removeprefix("sha256").lstrip(":=/ ")
+    cleaned = text.lower().rpartition("=")[2].strip().removeprefix("sha256").lstrip(":/ ")
     cleaned = re.sub(r"[\s:]", "", cleaned)
     if not _HEX.fullmatch(cleaned):
         raise ConfigError(

@@ -199,7 +199,7 @@ class RobotOutbox(Outbox):
         self._drive_at = 0.0  # loop time before which no further drive is written
 
     def start(self) -> None:
-        _limit_buffers(self.ws, ROBOT_SNDBUF, user_space=0)
+        _limit_buffers(self.ws, ROBOT_SNDBUF, user_space=1)
         super().start()
 
     def put_drive(self, frame: str) -> None:
@@ -249,9 +249,11 @@ class RobotOutbox(Outbox):
 def _limit_buffers(ws: ServerConnection, kernel: int, user_space: int | None = None) -> None:
     """Keep waiting frames where the relay can still drop or replace them.
 
-    `kernel` caps the socket's send buffer. `user_space=0` makes `send` wait
+    `kernel` caps the socket's send buffer. `user_space=1` makes `send` wait
     until each frame reached the kernel, so drives toward a slow robot pile
-    up in `RobotOutbox`, where a newer one replaces them.
+    up in `RobotOutbox`, where a newer one replaces them. (1, not 0: asyncio's
+    TLS transport pauses at a buffer >= the mark, so with 0 it would stay
+    paused after every write until the peer sent something.)
     """
     if user_space is not None:
         ws.transport.set_write_buffer_limits(high=user_space)
