@@ -26,7 +26,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+firmware-test:
+	$(MAKE) -C firmware test avr size
+
+test: lint typecheck firmware-test pytest
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench
