@@ -200,9 +200,11 @@ class Relay:
         bucket = RateBucket(rate, self.limits.burst)
         try:
             async for frame in ws:
+                if ws.doomed:
+                    continue  # being closed: read on, so its answer to our close gets through
                 if not bucket.take():
                     self._flooded(ws, label, rate)
-                    break
+                    continue
                 deliver(frame)
                 await asyncio.sleep(0)
         except ConnectionClosedError as exc:

@@ -10,7 +10,7 @@ looks at every connection a few times a second:
   forgot us); drop it at once, so operators see the robot offline and a
   robot whose driver vanished is stopped within seconds, not minutes;
 - its writer stuck on one frame for `stall_timeout` s: the peer stopped
-  reading; close it with 1008 "not reading".
+  reading; drop it (a close frame would wait behind everything it did not read).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from app.relay.limits import AddressCount, Limits
-from app.relay.peers import Outbox, close_or_abort
+from app.relay.peers import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +117,14 @@ class Watchdog:
         ws.transport.abort()
 
     def _close_stalled(self, ws: RelayConnection) -> None:
+        """Drop the socket: a close frame would only queue behind what it never read."""
         assert ws.outbox is not None
         log.warning(
-            "%s stopped reading (a frame waited %.1f s); closing it",
+            "%s stopped reading (a frame waited %.1f s); dropping it",
             ws.outbox.label, self._limits.stall_timeout,
         )
         ws.doomed = True
-        self._spawn(close_or_abort(ws, 1008, "not reading", self._limits.close_timeout))
+        ws.transport.abort()
 
 
 async def _ping(ws: ServerConnection) -> None:
