@@ -13,7 +13,7 @@ namespace rd {
 
 class DriveState {
  public:
-  explicit DriveState(uint16_t timeoutMs) : timeout(timeoutMs) {}
+  constexpr explicit DriveState(uint16_t timeoutMs) : timeout(timeoutMs) {}
 
   /** Boot or link loss: motors off, and the next link starts from seq 0. */
   void reset() { left_ = right_ = 0, ack_ = 0; }

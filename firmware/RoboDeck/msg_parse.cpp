@@ -41,7 +41,12 @@ uint8_t lookup(const char *list, uint8_t count, const char *s, uint8_t len) {
   return count;
 }
 
-/** A validating recursive-descent reader over one JSON text (RFC 8259). */
+/**
+ * A validating JSON reader (RFC 8259) with no recursion: a state byte and a
+ * bit per nesting level say what may come next. Only the values of the
+ * top-level keys in kFieldNames are kept; everything else is checked and
+ * skipped.
+ */
 class Reader {
  public:
   Reader(const uint8_t *p, uint16_t len) : p_(p), end_(p + len) {}
@@ -57,12 +62,10 @@ class Reader {
   void space() {
     while (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r') p_++;
   }
-  bool value(uint8_t depth, Slot *slot, char *str, uint8_t *strLen);
-  bool object(uint8_t depth, Slot *slots, char *type, uint8_t *typeLen);
-  bool array(uint8_t depth);
+  bool scalar(int c, Slot &slot, char *type, uint8_t *typeLen);
   bool string(char *copy, uint8_t *copyLen);
   bool escape();
-  bool number(Slot *slot);
+  bool number(Slot &slot);
   bool digits();
   bool literal(const char *word);
 
@@ -70,62 +73,65 @@ class Reader {
 };
 
 bool Reader::document(Slot *slots, char *type, uint8_t &typeLen) {
-  space();
-  if (peek() != '{' || !object(1, slots, type, &typeLen)) return false;
-  space();
-  return p_ == end_;
-}
-
-bool Reader::object(uint8_t depth, Slot *slots, char *type, uint8_t *typeLen) {
-  p_++;  // '{'
-  space();
-  if (eat('}')) return true;
-  do {
+  enum : uint8_t { kValue, kKey, kColon, kAfter } state = kValue;
+  uint8_t depth = 0, arrays = 0;  // bit d-1 set: the container at depth d is an array
+  uint8_t field = kFields;        // the top-level key whose value comes next
+  bool opened = false;            // just after '{' or '[': it may close at once
+  Slot skipped;
+  for (;;) {
     space();
-    char key[kShort];
-    uint8_t keyLen = 0;
-    if (peek() != '"' || !string(key, &keyLen)) return false;
-    space();
-    if (!eat(':')) return false;
-    space();
-    uint8_t f = slots ? lookup(kFieldNames, kFields, key, keyLen) : (uint8_t)kFields;
-    bool isType = f == fT;
-    if (!value(depth, f < kFields ? &slots[f] : nullptr, isType ? type : nullptr,
-               isType ? typeLen : nullptr))
-      return false;
-    space();
-  } while (eat(','));
-  return eat('}');
-}
-
-bool Reader::array(uint8_t depth) {
-  p_++;  // '['
-  space();
-  if (eat(']')) return true;
-  do {
-    space();
-    if (!value(depth, nullptr, nullptr, nullptr)) return false;
-    space();
-  } while (eat(','));
-  return eat(']');
-}
-
-bool Reader::value(uint8_t depth, Slot *slot, char *str, uint8_t *strLen) {
-  Slot ignored;
-  if (!slot) slot = &ignored;
-  slot->kind = Kind::kOther;
-  int c = peek();
-  if (c == '{' || c == '[') {
-    if (depth >= kJsonDepth) return false;
-    return c == '{' ? object(depth + 1, nullptr, nullptr, nullptr) : array(depth + 1);
+    int c = peek();
+    bool array = depth && (arrays >> (depth - 1) & 1);
+    if (opened && c == (array ? ']' : '}')) state = kAfter;
+    if (state == kAfter) {
+      if (depth == 0) return c < 0;  // one object, then nothing but space
+      p_++;
+      if (c == ',' && !opened) {
+        state = array ? kValue : kKey;
+      } else if (c != (array ? ']' : '}')) {
+        return false;
+      } else {
+        depth--;
+      }
+    } else if (state == kColon) {
+      if (!eat(':')) return false;
+      state = kValue;
+    } else if (state == kKey) {
+      char key[kShort];
+      uint8_t keyLen = 0;
+      if (c != '"' || !string(key, &keyLen)) return false;
+      field = depth == 1 ? lookup(kFieldNames, kFields, key, keyLen) : (uint8_t)kFields;
+      state = kColon;
+    } else {
+      Slot &slot = field < kFields ? slots[field] : skipped;
+      bool isType = field == fT;
+      field = kFields;
+      slot.kind = Kind::kOther;
+      if (c == '{' || c == '[') {
+        if (depth == kJsonDepth || (depth == 0 && c != '{')) return false;  // an object at the top
+        p_++;
+        arrays = c == '[' ? arrays | (uint8_t)(1 << depth) : arrays & (uint8_t)~(1 << depth);
+        depth++;
+        state = c == '[' ? kValue : kKey;
+        opened = true;
+        continue;
+      }
+      if (depth == 0 || !scalar(c, slot, isType ? type : nullptr, isType ? &typeLen : nullptr))
+        return false;
+      state = kAfter;
+    }
+    opened = false;
   }
+}
+
+bool Reader::scalar(int c, Slot &slot, char *type, uint8_t *typeLen) {
   if (c == '"') {
-    if (str) slot->kind = Kind::kString;
-    return string(str, strLen);
+    slot.kind = Kind::kString;
+    return string(type, typeLen);
   }
   if (c == '-' || (c >= '0' && c <= '9')) return number(slot);
   if (c == 'n') {
-    slot->kind = Kind::kNull;
+    slot.kind = Kind::kNull;
     return literal(PSTR("null"));
   }
   return literal(c == 't' ? PSTR("true") : PSTR("false"));
@@ -182,7 +188,7 @@ bool Reader::digits() {
   return true;
 }
 
-bool Reader::number(Slot *slot) {
+bool Reader::number(Slot &slot) {
   bool neg = eat('-');
   const uint8_t *start = p_;
   if (eat('0')) {
@@ -210,10 +216,10 @@ bool Reader::number(Slot *slot) {
   }
   if (!integer) return true;  // kOther: a float is not an integer field
   if (big || (!neg && v == 0x80000000u)) {
-    slot->kind = Kind::kBig;
+    slot.kind = Kind::kBig;
   } else {
-    slot->kind = Kind::kInt;
-    slot->value = neg ? (int32_t)(0u - v) : (int32_t)v;
+    slot.kind = Kind::kInt;
+    slot.value = neg ? (int32_t)(0u - v) : (int32_t)v;
   }
   return true;
 }

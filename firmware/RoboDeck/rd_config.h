@@ -31,6 +31,20 @@ constexpr bool kDirectMode = RD_MODE == RD_MODE_DIRECT;
 constexpr uint8_t kChannels = 0 RD_CHANNELS(RD_CH_COUNT_ONE);
 #undef RD_CH_COUNT_ONE
 
+/**
+ * Is this the server (direct-mode) side? On the host both roles run, chosen
+ * at run time (tests drive both); on a board the role is RD_MODE, a
+ * constant, so the compiler drops the other role's code from the flash.
+ */
+inline bool serverRole(bool atRunTime) {
+#if defined(ROBODECK_HOST)
+  return atRunTime;
+#else
+  (void)atRunTime;
+  return kDirectMode;
+#endif
+}
+
 // Protocol limits (docs/protocol.md).
 constexpr int32_t kMaxSeq = 0x7FFFFFFF;
 constexpr uint16_t kTimeoutMin = 50, kTimeoutMax = 10000;

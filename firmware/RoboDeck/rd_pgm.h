@@ -19,6 +19,7 @@
 #define PROGMEM
 #define PSTR(s) (s)
 #define pgm_read_byte(p) (*(const uint8_t *)(p))
+#define memcpy_P memcpy
 #endif
 #endif
 

@@ -42,13 +42,7 @@ int8_t outLeft = 0, outRight = 0;
 uint32_t nextAttempt = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
-bool direct() {
-#if defined(ROBODECK_HOST)
-  return config.direct;  // chosen on the command line
-#else
-  return kDirectMode;    // a constant, so the other mode's code is dropped
-#endif
-}
+bool direct() { return serverRole(config.direct); }
 
 void setLed(bool on) {
 #if RD_LED_PIN >= 0

@@ -37,7 +37,7 @@ class Sampler {
  private:
   void advance();
 
-  uint16_t rows_[kBatchMax][kChannels];
+  uint16_t rows_[kBatchMax][kChannels] = {};
   uint32_t next_ = 0, seq_ = 0, firstSeq_ = 0, firstMs_ = 0;
   uint16_t rate_ = 1, frac_ = 0;
   uint8_t count_ = 0, target_ = 1;

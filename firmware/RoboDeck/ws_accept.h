@@ -1,7 +1,9 @@
 // Sec-WebSocket-Accept (RFC 6455 section 4.2.2): base64(SHA-1(key + GUID)).
 //
-// A compact SHA-1 (FIPS 180-4) with a 16-word rolling schedule, so the
-// whole handshake costs well under 1 KB of flash and ~100 bytes of stack.
+// A compact SHA-1 (FIPS 180-4): bytes are shifted straight into a 16-word
+// rolling schedule and rotations are one small loop, because on an 8-bit
+// AVR every inlined 32-bit rotate costs dozens of instructions. It runs
+// once per handshake, so the few milliseconds this costs do not matter.
 #pragma once
 
 #include <stdint.h>
@@ -18,8 +20,8 @@ class Sha1 {
  private:
   void block();
   uint32_t h_[5];
-  uint32_t bytes_ = 0;
-  uint8_t buf_[64];
+  uint32_t w_[16];  // the block being filled, as big-endian words
+  uint16_t bytes_ = 0;
 };
 
 /** Writes the base64 of `len` bytes plus a NUL into `out` (4*ceil(len/3)+1 bytes). */

@@ -25,7 +25,7 @@ class WsDecoder {
   enum Event : uint8_t { kNone, kMessage, kPing, kPong, kClose, kError };
 
   /** `expectMasked`: true on the server side (client frames are masked, 5.1). */
-  WsDecoder(uint8_t *buf, uint16_t cap) : buf_(buf), cap_(cap) {}
+  constexpr WsDecoder(uint8_t *buf, uint16_t cap) : buf_(buf), cap_(cap) {}
   void reset(bool expectMasked);
 
   /** Consume one byte; returns the event it completes, or kNone. */

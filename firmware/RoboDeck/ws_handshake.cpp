@@ -1,5 +1,6 @@
 #include "ws_handshake.h"
 
+#include "rd_config.h"
 #include "rd_pgm.h"
 
 namespace rd {
@@ -133,12 +134,12 @@ void WsHandshake::writeRefusal(Out &out, uint16_t status) {
 
 WsHandshake::Result WsHandshake::feed(uint8_t b) {
   if (b != '\n') {
-    if (len_ + 1 < cap_) line_[len_++] = (char)b;
+    if (len_ + 1 < cap_) text()[len_++] = (char)b;
     else cut_ = true;
     return kMore;
   }
-  while (len_ && (line_[len_ - 1] == '\r' || line_[len_ - 1] == ' ')) len_--;
-  line_[len_] = 0;
+  while (len_ && (text()[len_ - 1] == '\r' || text()[len_ - 1] == ' ')) len_--;
+  text()[len_] = 0;
   Result r = line();
   len_ = 0, cut_ = false;
   return r;
@@ -147,27 +148,27 @@ WsHandshake::Result WsHandshake::feed(uint8_t b) {
 WsHandshake::Result WsHandshake::line() {
   if (first_) {
     first_ = false;
-    if (cut_) return server_ ? (status_ = 400, kFail) : kFail;
-    if (server_) {
+    if (cut_) return serverRole(server_) ? (status_ = 400, kFail) : kFail;
+    if (serverRole(server_)) {
       requestLine();
       return kMore;
     }
     // "HTTP/1.1 101 Switching Protocols"
-    if (len_ < 12 || !same(line_, 9, PSTR("HTTP/1.1 "))) return kFail;
-    for (uint8_t i = 9; i < 12; i++) status_ = status_ * 10 + (uint16_t)(line_[i] - '0');
+    if (len_ < 12 || !same(text(), 9, PSTR("HTTP/1.1 "))) return kFail;
+    for (uint8_t i = 9; i < 12; i++) status_ = status_ * 10 + (uint16_t)(text()[i] - '0');
     return kMore;
   }
   if (len_ == 0) return end();
   if (cut_) return kMore;  // no header we need is this long
-  char *colon = line_;
+  char *colon = text();
   while (*colon && *colon != ':') colon++;
   if (!*colon) return kMore;
   char *value = colon + 1;
   while (*value == ' ' || *value == '\t') value++;
-  uint16_t nameLen = (uint16_t)(colon - line_);
-  while (nameLen && line_[nameLen - 1] == ' ') nameLen--;
-  line_[nameLen] = 0;
-  return server_ ? serverLine(line_, value) : clientLine(line_, value);
+  uint16_t nameLen = (uint16_t)(colon - text());
+  while (nameLen && text()[nameLen - 1] == ' ') nameLen--;
+  text()[nameLen] = 0;
+  return serverRole(server_) ? serverLine(text(), value) : clientLine(text(), value);
 }
 
 WsHandshake::Result WsHandshake::clientLine(const char *name, const char *value) {
@@ -200,12 +201,12 @@ WsHandshake::Result WsHandshake::serverLine(const char *name, const char *value)
 
 void WsHandshake::requestLine() {
   // "GET <target> HTTP/1.1"; the token may ride in the target's query.
-  if (len_ < 14 || !same(line_, 4, PSTR("GET ")) ||
-      !same(line_ + len_ - 9, 9, PSTR(" HTTP/1.1")))
+  if (len_ < 14 || !same(text(), 4, PSTR("GET ")) ||
+      !same(text() + len_ - 9, 9, PSTR(" HTTP/1.1")))
     return;
-  line_[len_ - 9] = 0;
+  text()[len_ - 9] = 0;
   seen_ |= 128;  // a valid request line
-  if (tokenInQuery(line_ + 4)) authed_ = true;
+  if (tokenInQuery(text() + 4)) authed_ = true;
 }
 
 bool WsHandshake::tokenInQuery(const char *target) const {
@@ -219,7 +220,7 @@ bool WsHandshake::tokenInQuery(const char *target) const {
 }
 
 WsHandshake::Result WsHandshake::end() {
-  if (!server_) return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
+  if (!serverRole(server_)) return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & (kServerNeeds | 128)) == (kServerNeeds | 128);
   status_ = !upgrade ? 400 : !authed_ ? 401 : !(seen_ & kProtocol) ? 400 : 101;
   return status_ == 101 ? kDone : kFail;

@@ -20,7 +20,7 @@ class WsHandshake {
  public:
   enum Result : uint8_t { kMore, kDone, kFail };
 
-  WsHandshake(char *line, uint16_t cap) : line_(line), cap_(cap) {}
+  constexpr WsHandshake(uint8_t *line, uint16_t cap) : buf_(line), cap_(cap) {}
 
   /**
    * Client side: write the upgrade request for the relay path
@@ -50,10 +50,12 @@ class WsHandshake {
   void requestLine();
   bool tokenInQuery(const char *target) const;
 
-  char *line_;
+  char *text() const { return (char *)buf_; }  // the line being collected
+
+  uint8_t *buf_;
   uint16_t cap_, len_ = 0;
   const char *token_ = nullptr;  // server: required token
-  char accept_[kWsAcceptChars + 1];
+  char accept_[kWsAcceptChars + 1] = {};
   uint16_t status_ = 0;
   uint8_t seen_ = 0;  // bit per required header found
   bool server_ = false, first_ = true, cut_ = false, authed_ = false;

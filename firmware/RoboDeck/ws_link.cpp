@@ -30,9 +30,6 @@ void writeTooBig(Out &out, const void *) {
 
 }  // namespace
 
-WsLink::WsLink()
-    : decoder_(buf_, kRxBuffer), handshake_((char *)buf_, kRxBuffer), reason_(PSTR("")) {}
-
 void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
                          const char *id, const char *token) {
   client_ = &c, server_ = false, failed_ = false;
@@ -96,7 +93,7 @@ WsLink::Event WsLink::onByte(uint8_t b, uint32_t now) {
 
 WsLink::Event WsLink::onHandshake(WsHandshake::Result r, uint32_t now) {
   if (r == WsHandshake::kMore) return kNone;
-  if (server_) {
+  if (serverRole(server_)) {
     uint8_t chunk[kTxChunk];
     Out out(chunk, kTxChunk, sink, this);
     handshake_.writeResponse(out);
@@ -104,7 +101,7 @@ WsLink::Event WsLink::onHandshake(WsHandshake::Result r, uint32_t now) {
   }
   if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
   state_ = kOpen;
-  decoder_.reset(server_);
+  decoder_.reset(serverRole(server_));
   lastRx_ = lastPing_ = now;
   return kOpened;
 }
@@ -132,18 +129,19 @@ WsLink::Event WsLink::onFrame(WsDecoder::Event e, uint32_t now) {
   }
 }
 
-WsLink::Event WsLink::timers(uint32_t now) {
-  uint32_t quiet = now - lastRx_;
+WsLink::Event WsLink::timers(uint32_t now32) {
+  uint16_t now = (uint16_t)now32;
+  uint16_t quiet = now - lastRx_;
   switch (state_) {
     case kHandshake:
-      return now - since_ > kHandshakeMs ? down(PSTR("handshake timeout")) : kNone;
+      return (uint16_t)(now - since_) > kHandshakeMs ? down(PSTR("handshake timeout")) : kNone;
     case kClosing:
-      return now - since_ > kCloseWaitMs ? down(PSTR("close timeout")) : kNone;
+      return (uint16_t)(now - since_) > kCloseWaitMs ? down(PSTR("close timeout")) : kNone;
     default:
       break;
   }
   if (quiet > kLinkTimeoutMs) return down(PSTR("link silent"));
-  if (quiet >= kPingIdleMs && now - lastPing_ >= kPingIdleMs) {
+  if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {
     lastPing_ = now;
     send(kOpPing, writeBytes, nullptr);
   }
@@ -162,11 +160,11 @@ bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
   uint8_t mask[4];
   randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
   uint8_t header[kWsMaxHeader];
-  uint8_t n = wsHeader(header, opcode, counter.count(), server_ ? nullptr : mask);
+  uint8_t n = wsHeader(header, opcode, counter.count(), serverRole(server_) ? nullptr : mask);
   uint8_t chunk[kTxChunk];
   Out out(chunk, kTxChunk, sink, this);
   for (uint8_t i = 0; i < n; i++) out.put((char)header[i]);
-  if (!server_) out.mask(mask);
+  if (!serverRole(server_)) out.mask(mask);
   w(out, ctx);
   out.flush();
   return !failed_;

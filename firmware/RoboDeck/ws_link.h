@@ -23,7 +23,9 @@ class WsLink {
   enum State : uint8_t { kIdle, kHandshake, kOpen, kClosing };
   typedef void (*Writer)(Out &out, const void *ctx);
 
-  WsLink();
+  // constexpr: the link is set up at compile time, with no constructor code.
+  constexpr WsLink()
+      : decoder_(buf_, kRxBuffer), handshake_(buf_, kRxBuffer), reason_("") {}
 
   /** Client role: `c` is connected; send the upgrade request. */
   void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
@@ -59,13 +61,14 @@ class WsLink {
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
   Client *client_ = nullptr;
-  uint8_t buf_[kRxBuffer];
-  uint8_t in_[kRxChunk];  // bytes read from the network, not yet decoded
+  uint8_t buf_[kRxBuffer] = {};
+  uint8_t in_[kRxChunk] = {};  // bytes read from the network, not yet decoded
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
   WsHandshake handshake_;
   const char *reason_;
-  uint32_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
+  // Timers are 16-bit: every interval they measure is far below 65 s.
+  uint16_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
   State state_ = kIdle;
   bool server_ = false, failed_ = false;
 };

@@ -26,5 +26,6 @@ int analogRead(uint8_t pin);
 #define PROGMEM
 #define PSTR(s) (s)
 #define pgm_read_byte(p) (*(const uint8_t *)(p))
+#define memcpy_P memcpy
 
 #include "Client.h"

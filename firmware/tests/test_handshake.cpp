@@ -82,7 +82,7 @@ TEST_CASE("SHA-1 over several blocks and base64 padding") {
 }
 
 TEST_CASE("client: request line, key, subprotocol and token") {
-  char line[128];
+  uint8_t line[128];
   WsHandshake h(line, sizeof line);
   Written w;
   h.writeRequest(w.out, "relay.local", 8765, "rover-1", "a b&c", kNonce);
@@ -133,7 +133,7 @@ TEST_CASE("client: the server's response is checked") {
   };
   for (const Case &c : cases) {
     CAPTURE(c.name);
-    char line[128];
+    uint8_t line[128];
     WsHandshake h(line, sizeof line);
     Written w;
     h.writeRequest(w.out, "h", 1, "r", "", kNonce);
@@ -174,7 +174,7 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
   };
   for (const Case &c : cases) {
     CAPTURE(c.name);
-    char line[128];
+    uint8_t line[128];
     WsHandshake h(line, sizeof line);
     h.expectRequest(c.token);
     WsHandshake::Result r = feed(h, c.request);

@@ -143,7 +143,8 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"cfg.timeout: must be an integer"})"},
   };
   for (const Case &c : cases) {
-    CAPTURE(c.frame);
+    std::string frame = c.frame;
+    CAPTURE(frame);
     rd::Command cmd;
     rd::ParseResult r = parse(c.frame, cmd);
     CHECK(r.error == c.error);
