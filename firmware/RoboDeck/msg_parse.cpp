@@ -32,6 +32,7 @@ const char *nth(const char *list, uint8_t n) {
 
 /** Index of the short RAM string `s` in `list` of `count` names, or `count`. */
 uint8_t lookup(const char *list, uint8_t count, const char *s, uint8_t len) {
+  if (len > kShort) return count;  // long or escaped: not one of ours, and not all copied
   for (uint8_t i = 0; i < count; i++) {
     const char *name = nth(list, i);
     uint8_t j = 0;

@@ -59,6 +59,8 @@ TEST_CASE("valid commands") {
   CHECK((c.rate == -1 && c.timeout == -1));
   REQUIRE(parse(R"({"t":"drive","l":-0,"r":0,"seq":1,"l":5})", c));
   CHECK(c.l == 5);  // the last duplicate wins, as in the app
+  REQUIRE(parse(R"({"\u0030":"","t":"stop","seq":1,"longer than eight":0})", c));
+  CHECK((c.type == Msg::kStop && c.seq == 1));  // escaped and long keys are skipped (fuzzer find)
   REQUIRE(parse(R"({"t":"pong","id":3})", c));
   CHECK(c.type == Msg::kIgnored);
   REQUIRE(parse(R"({"t":"err","code":"x","msg":"y"})", c));

@@ -1,0 +1,32 @@
+// libFuzzer target: the HTTP upgrade parser, as client and as server,
+// with a short line buffer so over-long lines are exercised.
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ws_handshake.h"
+
+static void discard(void *, const uint8_t *, uint16_t) {}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 1) return 0;
+  static const uint8_t nonce[16] = {0};
+  uint8_t line[96];
+  rd::WsHandshake h(line, sizeof line);
+  uint8_t chunk[16];
+  rd::Out out(chunk, sizeof chunk, discard, nullptr);
+  bool server = data[0] & 1;
+  if (server) h.expectRequest(data[0] & 2 ? "secret" : "");
+  else h.writeRequest(out, "relay", 8765, "rover", "tok", nonce);
+  for (size_t i = 1; i < size; i++) {
+    rd::WsHandshake::Result r = h.feed(data[i]);
+    if (r == rd::WsHandshake::kMore) continue;
+    if (server) {
+      uint16_t s = h.status();
+      if (s != 101 && s != 400 && s != 401) abort();
+      h.writeResponse(out);
+    }
+    break;
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+// libFuzzer target: the message parser. Besides memory errors and UB, an
+// accepted command must be inside the protocol's ranges, and the `err`
+// for a refused one must count and write the same number of bytes.
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "msg_parse.h"
+#include "msg_write.h"
+
+static void discard(void *, const uint8_t *, uint16_t) {}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size > 4096) return 0;
+  rd::Command c;
+  rd::ParseResult r = rd::parseCommand(data, (uint16_t)size, 1000, c);
+  if (!r) {
+    rd::Out counter;
+    rd::writeParseError(counter, r);
+    uint8_t chunk[16];
+    rd::Out out(chunk, sizeof chunk, discard, nullptr);
+    rd::writeParseError(out, r);
+    if (out.count() != counter.count()) abort();
+    return 0;
+  }
+  switch (c.type) {
+    case rd::Msg::kDrive:
+      if (c.l < -100 || c.l > 100 || c.r < -100 || c.r > 100 || c.seq < 0) abort();
+      break;
+    case rd::Msg::kStop:
+      if (c.seq < 0) abort();
+      break;
+    case rd::Msg::kPing:
+      if (c.id < 0) abort();
+      break;
+    case rd::Msg::kCfg:
+      if (c.rate == 0 || c.rate > 1000 || (c.timeout != -1 && (c.timeout < 50 || c.timeout > 10000)))
+        abort();
+      break;
+    case rd::Msg::kIgnored:
+      break;
+  }
+  return 0;
+}
