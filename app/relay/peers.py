@@ -35,10 +35,14 @@ log = logging.getLogger(__name__)
 ROBOT_QUEUE = 16
 #: Kernel send buffers. Left alone, Linux grows one to megabytes for a peer
 #: that stops reading: seconds of stale telemetry, or drives that can no
-#: longer be superseded. Robot-bound traffic is tiny; 64 KiB carries even
-#: 1 kHz x 16 channels of telemetry over a 100 ms round trip.
+#: longer be superseded. Robot-bound traffic is tiny. Toward an operator,
+#: 1 kHz x 8 channels of telemetry is ~32 kB/s, so 16 KiB (Linux doubles it)
+#: still covers a 500 ms round trip, while a stalled operator's backlog stays
+#: at about a second of telemetry before the relay notices it.
 ROBOT_SNDBUF = 4096
-OPERATOR_SNDBUF = 64 * 1024
+OPERATOR_SNDBUF = 16 * 1024
+#: Frames waiting in user space (websockets' write buffer) toward an operator.
+OPERATOR_WRITE_BUFFER = 16 * 1024
 #: Seconds between two log lines about one slow operator.
 DROP_LOG_INTERVAL = 5.0
 
@@ -130,7 +134,7 @@ class OperatorOutbox(Outbox):
         self._closer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        _limit_buffers(self.ws, OPERATOR_SNDBUF)
+        _limit_buffers(self.ws, OPERATOR_SNDBUF, user_space=OPERATOR_WRITE_BUFFER)
         super().start()
 
     def put(self, frame: str) -> None:
