@@ -34,7 +34,8 @@ constexpr uint32_t kStableMs = 5000;  // a link this old resets the backoff
 Settings config = {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken,
                    kDirectMode};
 NetClient conn;
-WsLink link;
+uint8_t linkBuffer[WsLink::kBufferSize];
+WsLink link(linkBuffer);
 DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;

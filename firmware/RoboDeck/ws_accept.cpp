@@ -8,35 +8,70 @@ static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 static const char kB64[] PROGMEM =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static const uint32_t kRoundK[4] PROGMEM = {0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6};
+static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
+                                           0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
+static const uint8_t kRoundK[16] PROGMEM = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
+                                            0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
 
-/** Rotate left by n bits, one bit at a time: small beats fast here. */
-static uint32_t __attribute__((noinline)) rol(uint32_t x, uint8_t n) {
-  while (n--) x = x << 1 | x >> 31;
-  return x;
+/** x = x rotated left by n bits (x: one big-endian word). */
+static void rol(uint8_t *x, uint8_t n) {
+  while (n--) {
+    uint8_t carry = x[0] >> 7;
+    for (int8_t i = 3; i >= 0; i--) {
+      uint8_t next = x[i] >> 7;
+      x[i] = (uint8_t)(x[i] << 1 | carry);
+      carry = next;
+    }
+  }
 }
 
-Sha1::Sha1() : h_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0} {}
+/** x += y (mod 2^32). */
+static void add(uint8_t *x, const uint8_t *y) {
+  uint16_t sum = 0;
+  for (int8_t i = 3; i >= 0; i--) {
+    sum += (uint16_t)x[i] + y[i];
+    x[i] = (uint8_t)sum;
+    sum >>= 8;
+  }
+}
+
+Sha1::Sha1() { memcpy_P(h_, kInit, sizeof h_); }
 
 void Sha1::add(uint8_t b) {
-  uint32_t &w = w_[(bytes_ >> 2) & 15];
-  w = w << 8 | b;
+  w_[bytes_ & 63] = b;
   if ((++bytes_ & 63) == 0) block();
 }
 
 void Sha1::block() {
-  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
+  uint8_t v[20];  // a, b, c, d, e
+  memcpy(v, h_, sizeof v);
   for (uint8_t i = 0; i < 80; i++) {
-    uint32_t &w = w_[i & 15];
-    if (i >= 16) w = rol(w_[(i + 13) & 15] ^ w_[(i + 8) & 15] ^ w_[(i + 2) & 15] ^ w, 1);
+    uint8_t *w = w_ + 4 * (i & 15);
+    if (i >= 16) {
+      for (uint8_t j = 0; j < 4; j++)
+        w[j] ^= w_[4 * ((i + 13) & 15) + j] ^ w_[4 * ((i + 8) & 15) + j] ^ w_[4 * ((i + 2) & 15) + j];
+      rol(w, 1);
+    }
     uint8_t round = i / 20;
-    uint32_t f = round == 0 ? (b & c) | (~b & d) : round == 2 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
-    uint32_t k;
-    memcpy_P(&k, &kRoundK[round], sizeof k);
-    uint32_t t = rol(a, 5) + f + e + k + w;
-    e = d, d = c, c = rol(b, 30), b = a, a = t;
+    uint8_t t[4], r[4];
+    for (uint8_t j = 0; j < 4; j++) {
+      uint8_t b = v[4 + j], c = v[8 + j], d = v[12 + j];
+      t[j] = round == 0 ? (uint8_t)((b & c) | (~b & d))
+             : round == 2 ? (uint8_t)((b & c) | (b & d) | (c & d))
+                          : (uint8_t)(b ^ c ^ d);
+    }
+    memcpy_P(r, &kRoundK[4 * round], 4);
+    rd::add(t, r);       // + k
+    rd::add(t, v + 16);  // + e
+    rd::add(t, w);
+    memcpy(r, v, 4);
+    rol(r, 5);
+    rd::add(t, r);       // + rol(a, 5)
+    memmove(v + 4, v, 16);  // e = d, d = c, c = b, b = a
+    rol(v + 8, 30);
+    memcpy(v, t, 4);
   }
-  h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e;
+  for (uint8_t i = 0; i < 20; i += 4) rd::add(h_ + i, v + i);
 }
 
 void Sha1::finish(uint8_t out[20]) {
@@ -46,7 +81,7 @@ void Sha1::finish(uint8_t out[20]) {
   for (uint8_t i = 0; i < 6; i++) add(0);  // the top of the 64-bit length
   add((uint8_t)(bits >> 8));
   add((uint8_t)bits);
-  for (uint8_t i = 0; i < 20; i++) out[i] = (uint8_t)(h_[i >> 2] >> (24 - 8 * (i & 3)));
+  memcpy(out, h_, 20);
 }
 
 void base64(const uint8_t *in, uint8_t len, char *out) {

@@ -1,9 +1,10 @@
 // Sec-WebSocket-Accept (RFC 6455 section 4.2.2): base64(SHA-1(key + GUID)).
 //
-// A compact SHA-1 (FIPS 180-4): bytes are shifted straight into a 16-word
-// rolling schedule and rotations are one small loop, because on an 8-bit
-// AVR every inlined 32-bit rotate costs dozens of instructions. It runs
-// once per handshake, so the few milliseconds this costs do not matter.
+// SHA-1 (FIPS 180-4) for 8-bit machines: every 32-bit word is four
+// big-endian bytes and every operation a short loop over them, because an
+// AVR has no 32-bit instructions and inlined 32-bit rotates and adds cost
+// a kilobyte of flash. It runs once per handshake; a few milliseconds
+// there do not matter.
 #pragma once
 
 #include <stdint.h>
@@ -19,8 +20,8 @@ class Sha1 {
 
  private:
   void block();
-  uint32_t h_[5];
-  uint32_t w_[16];  // the block being filled, as big-endian words
+  uint8_t h_[20];  // five big-endian words
+  uint8_t w_[64];  // the block being filled: sixteen words
   uint16_t bytes_ = 0;
 };
 

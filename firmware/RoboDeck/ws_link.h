@@ -23,9 +23,13 @@ class WsLink {
   enum State : uint8_t { kIdle, kHandshake, kOpen, kClosing };
   typedef void (*Writer)(Out &out, const void *ctx);
 
-  // constexpr: the link is set up at compile time, with no constructor code.
-  constexpr WsLink()
-      : decoder_(buf_, kRxBuffer), handshake_(buf_, kRxBuffer), reason_("") {}
+  /** Bytes of RAM the link needs: frames, and what was read but not decoded. */
+  static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
+
+  // constexpr, and the buffer outside the object: a static link needs no
+  // constructor code, and its buffer lands in .bss, not in flash as .data.
+  constexpr explicit WsLink(uint8_t *buffer)
+      : in_(buffer + kRxBuffer), decoder_(buffer, kRxBuffer), handshake_(buffer, kRxBuffer) {}
 
   /** Client role: `c` is connected; send the upgrade request. */
   void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
@@ -61,12 +65,11 @@ class WsLink {
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
   Client *client_ = nullptr;
-  uint8_t buf_[kRxBuffer] = {};
-  uint8_t in_[kRxChunk] = {};  // bytes read from the network, not yet decoded
+  uint8_t *in_;  // bytes read from the network, not yet decoded
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
   WsHandshake handshake_;
-  const char *reason_;
+  const char *reason_ = "";
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
   State state_ = kIdle;

@@ -54,7 +54,8 @@ std::string acceptFor(const std::string &request) {
 /** A client link that is open at t = 0 ms. */
 struct OpenClient {
   FakeClient c;
-  WsLink link;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link{rx};
   OpenClient() {
     link.startClient(c, 0, "relay", 8765, "rover", "");
     c.in = acceptFor(c.out);
@@ -90,7 +91,8 @@ TEST_CASE("client: opens, receives a message, sends masked frames with fresh key
 
 TEST_CASE("client: a refused handshake ends in kDown") {
   FakeClient c;
-  WsLink link;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
   link.startClient(c, 0, "relay", 8765, "rover", "bad");
   c.in = "HTTP/1.1 401 Unauthorized\r\n\r\n";
   CHECK(link.poll(0) == WsLink::kDown);
@@ -99,7 +101,8 @@ TEST_CASE("client: a refused handshake ends in kDown") {
 
 TEST_CASE("client: a server that never answers the handshake times out") {
   FakeClient c;
-  WsLink link;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
   link.startClient(c, 0, "relay", 8765, "rover", "");
   c.in = "HTTP/1.1 101 Switching";  // and then nothing
   CHECK(link.poll(10) == WsLink::kNone);
@@ -186,7 +189,8 @@ TEST_CASE("our close waits for the peer's, but not for ever") {
 
 TEST_CASE("server: answers the upgrade and reads masked frames") {
   FakeClient c;
-  WsLink link;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
   link.startServer(c, 0, "");
   c.in = request("/") + "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";  // "ki" masked
   CHECK(link.poll(0) == WsLink::kOpened);
@@ -200,7 +204,8 @@ TEST_CASE("server: answers the upgrade and reads masked frames") {
 
 TEST_CASE("server: a bad token is refused with 401 and the link stays down") {
   FakeClient c;
-  WsLink link;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
   link.startServer(c, 0, "secret");
   c.in = request("/?token=guess");
   CHECK(link.poll(0) == WsLink::kDown);
