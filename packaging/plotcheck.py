@@ -2,9 +2,10 @@
 
 Each channel is drawn in its own colour from ui/look.py, 1 px wide and not
 antialiased, so a live curve leaves pixels of exactly that colour across
-many columns of the image and, as the value moves, many rows. The style
-sheet reuses a few of those colours for borders and text, but no widget
-can put most of the channel colours on screen at once: that takes the
+many columns of the image, at a height that changes from column to column
+as the value moves. The style sheet reuses some of those colours for
+borders and text, but a border sits at the same height all along, and no
+widget puts most of the channel colours on screen at once: that takes the
 simulator's channels actually being plotted.
 """
 
@@ -21,10 +22,10 @@ import numpy.typing as npt
 TOLERANCE = 6
 #: A curve spans at least this many image columns (a few seconds of data).
 MIN_COLUMNS = 40
-#: How many distinct channel colours must each draw such a curve.
+#: ... and sits at this many different heights along them: the data moves.
+MIN_LEVELS = 6
+#: How many channel colours must each draw such a curve (the simulator has 4).
 MIN_CURVES = 3
-#: At least one curve must move over this many rows: the data is live.
-MIN_ROWS = 6
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class Trace:
     """Where one colour appears in the image."""
 
     colour: str
-    columns: int
-    rows: int
+    columns: int  # image columns holding the colour
+    levels: int  # distinct heights (mean row per column) it is drawn at
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:
@@ -56,31 +57,28 @@ def load_rgb(png: Path) -> npt.NDArray[np.uint8]:
 
 
 def traces(rgb: npt.NDArray[np.uint8], colours: Sequence[str]) -> list[Trace]:
-    """How many columns and rows each colour covers."""
+    """Where each colour is drawn: over how many columns, at how many heights."""
     found = []
     pixels = rgb.astype(np.int16)
+    rows = np.arange(rgb.shape[0], dtype=np.float64)[:, np.newaxis]
     for colour in colours:
         target = np.array(hex_rgb(colour), dtype=np.int16)
         hit = np.all(np.abs(pixels - target) <= TOLERANCE, axis=2)
-        found.append(
-            Trace(
-                colour,
-                int(np.count_nonzero(hit.any(axis=0))),
-                int(np.count_nonzero(hit.any(axis=1))),
-            )
-        )
+        per_column = hit.sum(axis=0)
+        used = per_column > 0
+        heights = (hit * rows).sum(axis=0)[used] / per_column[used]
+        found.append(Trace(colour, int(used.sum()), len(np.unique(np.round(heights)))))
     return found
 
 
 def curves(found: Sequence[Trace]) -> list[Trace]:
-    """The traces long enough to be a plotted curve."""
-    return [t for t in found if t.columns >= MIN_COLUMNS]
+    """The traces that look like a plotted, moving curve."""
+    return [t for t in found if t.columns >= MIN_COLUMNS and t.levels >= MIN_LEVELS]
 
 
 def shows_live_plot(found: Sequence[Trace]) -> bool:
-    """True if enough channels draw curves and at least one of them moves."""
-    drawn = curves(found)
-    return len(drawn) >= MIN_CURVES and any(t.rows >= MIN_ROWS for t in drawn)
+    """True if enough channels draw moving curves."""
+    return len(curves(found)) >= MIN_CURVES
 
 
 def channel_colours() -> tuple[str, ...]:
