@@ -108,6 +108,15 @@ void netListen(uint16_t port) {
   server = &s;
 }
 
+bool netRoom(Client &c, uint16_t len) {
+#if defined(ESP32) || defined(ESP8266)
+  (void)c, (void)len;
+  return true;  // the WiFi stacks buffer and time out on their own
+#else
+  return c.availableForWrite() >= (int)len;  // free space in the W5x00 socket buffer
+#endif
+}
+
 bool netAccept(NetClient &out) {
   if (!server) return false;
   out = server->accept();  // only new connections, unlike available()

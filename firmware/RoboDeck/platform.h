@@ -37,6 +37,8 @@ bool netConnect(NetClient &c, const char *host, uint16_t port);
 void netListen(uint16_t port);
 /** A connection that arrived since the last call, if any (never one we hold). */
 bool netAccept(NetClient &out);
+/** Can `len` bytes be written to `c` now without waiting for the peer? */
+bool netRoom(Client &c, uint16_t len);
 
 /** A status line: a P-string and an optional P-string detail. */
 void logLine(const char *msg, const char *detail = nullptr);

@@ -1,6 +1,7 @@
 #include "ws_link.h"
 
 #include "msg_write.h"
+#include "platform.h"
 #include "rd_random.h"
 
 namespace rd {
@@ -161,6 +162,10 @@ bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
   randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
   uint8_t header[kWsMaxHeader];
   uint8_t n = wsHeader(header, opcode, counter.count(), serverRole(server_) ? nullptr : mask);
+  // A peer that stops reading must not stall the loop (and the failsafe)
+  // inside a blocking write: a frame that does not fit now is dropped;
+  // for telemetry the seq numbers show the gap.
+  if (!netRoom(*client_, (uint16_t)(n + counter.count()))) return true;
   uint8_t chunk[kTxChunk];
   Out out(chunk, kTxChunk, sink, this);
   for (uint8_t i = 0; i < n; i++) out.put((char)header[i]);

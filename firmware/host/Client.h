@@ -10,6 +10,7 @@ class Client {
   virtual int connect(const char *host, uint16_t port) = 0;
   virtual size_t write(const uint8_t *buf, size_t size) = 0;
   virtual int available() = 0;
+  virtual int availableForWrite() { return 0; }  // from Arduino's Print
   virtual int read(uint8_t *buf, size_t size) = 0;
   virtual void stop() = 0;
   virtual uint8_t connected() = 0;

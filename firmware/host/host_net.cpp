@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -82,6 +83,16 @@ size_t HostClient::write(const uint8_t *buf, size_t size) {
     }
   }
   return done;
+}
+
+int HostClient::availableForWrite() {
+  // Free space in the kernel's send buffer, like a W5100's TX free size.
+  int queued = 0, size = 0;
+  socklen_t len = sizeof size;
+  if (fd_ < 0 || ioctl(fd_, SIOCOUTQ, &queued) != 0 ||
+      getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0)
+    return 0;
+  return size - queued;
 }
 
 int HostClient::available() {
@@ -159,6 +170,8 @@ void netListen(uint16_t port) {
   printf("listening %s:%u\n", listenHost, ntohs(addr.sin_port));
   fflush(stdout);
 }
+
+bool netRoom(Client &c, uint16_t len) { return c.availableForWrite() >= len; }
 
 bool netAccept(NetClient &out) {
   if (listenFd < 0) return false;

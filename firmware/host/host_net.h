@@ -11,6 +11,7 @@ class HostClient : public Client {
   int connect(const char *host, uint16_t port) override;
   size_t write(const uint8_t *buf, size_t size) override;
   int available() override;
+  int availableForWrite() override;
   int read(uint8_t *buf, size_t size) override;
   void stop() override;
   uint8_t connected() override;

@@ -10,6 +10,7 @@ class FakeClient : public Client {
   std::string in;   // what the peer sent, not yet read
   std::string out;  // what the robot wrote
   bool open = true, stopped = false;
+  int room = 1 << 20;  // free space in the send buffer
 
   int connect(const char *, uint16_t) override { return 1; }
   size_t write(const uint8_t *buf, size_t size) override {
@@ -18,6 +19,7 @@ class FakeClient : public Client {
     return size;
   }
   int available() override { return (int)in.size(); }
+  int availableForWrite() override { return room; }
   int read(uint8_t *buf, size_t size) override {
     if (in.empty()) return -1;
     size_t n = size < in.size() ? size : in.size();

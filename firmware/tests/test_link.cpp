@@ -89,6 +89,17 @@ TEST_CASE("client: opens, receives a message, sends masked frames with fresh key
   CHECK(t.c.out.substr(2, 4) != t.c.out.substr(10, 4));  // a new masking key per frame
 }
 
+TEST_CASE("a frame that does not fit the send buffer is dropped, not waited for") {
+  OpenClient t;
+  t.c.room = 3;  // the peer stopped reading
+  CHECK(t.link.sendText(writeHi, nullptr));
+  CHECK(t.c.out.empty());
+  t.c.room = 8;  // 2 header + 4 mask + 2 payload: fits exactly
+  CHECK(t.link.sendText(writeHi, nullptr));
+  CHECK(frames(t.c.out, true).size() == 1);
+  CHECK(t.link.open());
+}
+
 TEST_CASE("client: a refused handshake ends in kDown") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
