@@ -191,19 +191,15 @@ bool Reader::digits() {
 
 bool Reader::number(Slot &slot) {
   bool neg = eat('-');
-  const uint8_t *start = p_;
-  if (eat('0')) {
-    if (peek() >= '0' && peek() <= '9') return false;  // no leading zeros
-  } else if (!digits()) {
-    return false;
-  }
   uint32_t v = 0;
+  uint8_t n = 0;
   bool big = false;
-  for (const uint8_t *d = start; d < p_; d++) {
-    if (v > 214748364u) big = true;
-    v = v * 10 + (uint32_t)(*d - '0');
-    if (v > 0x80000000u) big = true;
+  for (int c; (c = peek()) >= '0' && c <= '9'; p_++, n++) {
+    if (n == 1 && v == 0) return false;  // no leading zeros
+    if (v > 214748364u) big = true;      // the next digit passes 2^31
+    v = v * 10 + (uint8_t)(c - '0');
   }
+  if (!n) return false;
   bool integer = true;
   if (eat('.')) {
     integer = false;
@@ -216,7 +212,7 @@ bool Reader::number(Slot &slot) {
     if (!digits()) return false;
   }
   if (!integer) return true;  // kOther: a float is not an integer field
-  if (big || (!neg && v == 0x80000000u)) {
+  if (big || v > 0x80000000u || (!neg && v == 0x80000000u)) {
     slot.kind = Kind::kBig;
   } else {
     slot.kind = Kind::kInt;
@@ -250,6 +246,32 @@ struct Fields {
   }
 };
 
+/** The integer fields of each message type and their ranges (docs/protocol.md). */
+struct FieldSpec {
+  uint8_t field;
+  int16_t lo, hi;
+};
+constexpr int16_t kHiSeq = -1, kHiRate = -2;  // hi: up to kMaxSeq, or the robot's rate limit
+const FieldSpec kSpecs[] PROGMEM = {
+    {fL, -100, 100}, {fR, -100, 100}, {fSeq, 0, kHiSeq},   // drive
+    {fSeq, 0, kHiSeq},                                      // stop
+    {fId, 0, kHiSeq},                                       // ping
+    {fRate, 1, kHiRate}, {fTimeout, kTimeoutMin, kTimeoutMax},  // cfg: each optional
+};
+// Where each type's fields start in kSpecs, in kTypeNames order (pong, err: none).
+const uint8_t kSpecStart[kTypes + 1] PROGMEM = {0, 3, 4, 5, 7, 7, 7};
+
+int32_t *target(Command &c, uint8_t field) {
+  switch (field) {
+    case fL: return &c.l;
+    case fR: return &c.r;
+    case fSeq: return &c.seq;
+    case fId: return &c.id;
+    case fRate: return &c.rate;
+    default: return &c.timeout;
+  }
+}
+
 }  // namespace
 
 ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out) {
@@ -265,18 +287,11 @@ ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Co
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
   out.type = m;
   Fields f{slots, ParseResult{ParseError::kOk, m, 0, Problem::kMissing}};
-  switch (m) {
-    case Msg::kDrive:
-      f.get(fL, -100, 100, false, out.l) && f.get(fR, -100, 100, false, out.r) &&
-          f.get(fSeq, 0, kMaxSeq, false, out.seq);
-      break;
-    case Msg::kStop: f.get(fSeq, 0, kMaxSeq, false, out.seq); break;
-    case Msg::kPing: f.get(fId, 0, kMaxSeq, false, out.id); break;
-    case Msg::kCfg:
-      f.get(fRate, 1, rateMax, true, out.rate) &&
-          f.get(fTimeout, kTimeoutMin, kTimeoutMax, true, out.timeout);
-      break;
-    case Msg::kIgnored: break;
+  for (uint8_t i = pgm_read_byte(&kSpecStart[t]); i < pgm_read_byte(&kSpecStart[t + 1]); i++) {
+    FieldSpec spec;
+    memcpy_P(&spec, &kSpecs[i], sizeof spec);
+    int32_t hi = spec.hi == kHiSeq ? kMaxSeq : spec.hi == kHiRate ? (int32_t)rateMax : spec.hi;
+    if (!f.get(spec.field, spec.lo, hi, m == Msg::kCfg, *target(out, spec.field))) break;
   }
   return f.result;
 }
