@@ -46,7 +46,7 @@ class Recorder:
 
 
 def _run_spec(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *spec_args: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *spec_args: str, platform: str = "linux"
 ) -> dict[str, list[Recorder]]:
     made: dict[str, list[Recorder]] = {}
 
@@ -80,7 +80,10 @@ def _run_spec(
         "BUNDLE": kind("BUNDLE"),
     }
     (dist / bundle.APP_NAME).mkdir(parents=True)  # COLLECT would have made it
-    exec(compile(bundle.SPEC.read_text(encoding="utf-8"), str(bundle.SPEC), "exec"), namespace)
+    code = compile(bundle.SPEC.read_text(encoding="utf-8"), str(bundle.SPEC), "exec")
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "platform", platform)
+        exec(code, namespace)
     return made
 
 
@@ -118,6 +121,29 @@ def test_spec_trims_analysis_and_ships_resources_and_icons(
     assert (tmp_path / "icons" / "robodeck.ico").exists()
     assert (tmp_path / "icons" / "robodeck.icns").exists()
     assert (tmp_path / "dist" / "RoboDeck" / "install-linux.sh").exists()
+
+
+def test_spec_on_windows_sets_the_icon_and_version_resource(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _run_spec(tmp_path, monkeypatch, platform="win32")
+    assert len(made["EXE"]) == 2 and not made["BUNDLE"]
+    for exe in made["EXE"]:
+        assert exe.kwargs["icon"].endswith("robodeck.ico") and not exe.kwargs["console"]
+        version_text = Path(exe.kwargs["version"]).read_text(encoding="utf-8")
+        assert f"'FileVersion', '{bundle.version()}'" in version_text
+    assert not (tmp_path / "dist" / "RoboDeck" / "install-linux.sh").exists()
+
+
+def test_spec_on_macos_makes_an_app_and_no_single_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _run_spec(tmp_path, monkeypatch, platform="darwin")
+    assert len(made["EXE"]) == 1 and made["EXE"][0].kwargs["icon"].endswith("robodeck.icns")
+    (app,) = made["BUNDLE"]
+    assert app.args == (made["COLLECT"][0],) and app.kwargs["name"] == "RoboDeck.app"
+    assert app.kwargs["bundle_identifier"] == bundle.BUNDLE_ID
+    assert app.kwargs["info_plist"]["CFBundleShortVersionString"] == bundle.version()
 
 
 # --------------------------------------------------------------------- trim rules
