@@ -21,7 +21,7 @@ from firmware_helpers import (
 )
 
 from app.link import Link
-from app.protocol import Tel
+from app.protocol import Hello, Tel
 from app.relay import Auth
 from app.relay.server import serve_relay
 
@@ -88,7 +88,7 @@ async def test_relay_motors_stop_on_drive_timeout(start_firmware: StartFirmware)
             stopped_after = off.t - on.t
             assert DRIVE_TIMEOUT_MS / 1000 * 0.9 <= stopped_after <= DRIVE_TIMEOUT_MS / 1000 + 150 * MS
 
-            hellos = []
+            hellos: list[Hello] = []
             link.hello_received.connect(hellos.append)
             link.send_cfg(timeout=200)
             await until(lambda: bool(hellos))
