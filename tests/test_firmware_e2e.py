@@ -150,3 +150,19 @@ async def test_direct_mode_with_token(start_firmware: StartFirmware) -> None:
         await busy_task
         assert link.connected
     await fw.motors(0, 0, 500 * MS)
+
+
+@pytest.mark.parametrize("args", [
+    (),
+    ("--relay", "http://127.0.0.1:1"),
+    ("--relay", "ws://127.0.0.1"),
+    ("--listen", "127.0.0.1:99999"),
+    ("--relay", "ws://127.0.0.1:1", "--id", 'a"b'),
+    ("--relay", "ws://127.0.0.1:1", "--bogus", "x"),
+])
+async def test_host_build_refuses_bad_arguments(
+    start_firmware: StartFirmware, args: tuple[str, ...]
+) -> None:
+    fw = await start_firmware(*args)
+    assert await asyncio.wait_for(fw.proc.wait(), 2000 * MS) == 2
+    await fw.expect("usage: robodeck-fw")

@@ -75,6 +75,10 @@ void parse(int argc, char **argv, rd::Settings &s) {
       hostSetListenAddress(host);
       s.direct = true, mode = true;
     } else if (!strcmp(opt, "--id")) {
+      // It goes into a URL path and a JSON string unescaped, as on a board.
+      if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+                       strlen(arg))
+        usage();
       s.id = arg;
     } else if (!strcmp(opt, "--token")) {
       s.token = arg;
