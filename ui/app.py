@@ -12,6 +12,7 @@ import argparse
 import sys
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
+import shiboken6
 from PySide6.QtWidgets import QApplication
 
 from app.errors import ConfigError
@@ -52,12 +53,18 @@ class Deck:
         return await self.bridge.open_profile(profile)
 
     async def shutdown(self, save: bool = True) -> None:
-        """Stop the robot and close the link; then remember the layout."""
+        """Stop the robot and close the link; remember the layout; delete the window.
+
+        The window is deleted here, on the GUI thread, rather than left to
+        Python's garbage collector, which may run in any thread (e.g. the
+        simulator's) where destroying widgets and timers is not allowed.
+        """
         await self.session.close()
         if save:
             self.settings.window_geometry, self.settings.window_state = self.window.layout_state()
             self.settings.save()
         self.window.close_now()
+        shiboken6.delete(self.window)
 
 
 def profile_from_url(url: str) -> Profile:

@@ -92,6 +92,8 @@ class PlotPanel(QWidget):
         self.buffer: TelemetryBuffer | None = None
         self.plots: list[ChannelPlot] = []
         self.hidden: set[str] = set()
+        #: Show/hide check box of each channel, by channel name.
+        self.toggles: dict[str, QCheckBox] = {}
         self.seconds = DEFAULT_WINDOW_S
         self.following = True
         #: Robot time drawn at x = 0 (the newest sample while following).
@@ -175,7 +177,8 @@ class PlotPanel(QWidget):
             plot.widget.viewport().installEventFilter(self)
             self.plots.append(plot)
             self.plot_column.addWidget(plot.widget, 1)
-            self.channel_row.addWidget(self._channel_toggle(plot))
+            self.toggles[channel.name] = self._channel_toggle(plot)
+            self.channel_row.addWidget(self.toggles[channel.name])
         self.channel_row.addStretch(1)
         self.placeholder.setVisible(not self.plots)
         self._apply_hidden()
@@ -195,6 +198,7 @@ class PlotPanel(QWidget):
             plot.widget.setParent(None)
             plot.widget.deleteLater()
         self.plots.clear()
+        self.toggles.clear()
         self._cursor = None
         while (item := self.channel_row.takeAt(0)) is not None:
             if (widget := item.widget()) is not None:
@@ -210,12 +214,10 @@ class PlotPanel(QWidget):
     def set_hidden(self, names: Iterable[str]) -> None:
         """Hide the named channels (remembered across robots and restarts)."""
         self.hidden = set(names)
-        for index in range(self.channel_row.count()):
-            box = self.channel_row.itemAt(index).widget()
-            if isinstance(box, QCheckBox):
-                box.blockSignals(True)
-                box.setChecked(box.text().split(" (")[0] not in self.hidden)
-                box.blockSignals(False)
+        for name, box in self.toggles.items():
+            box.blockSignals(True)
+            box.setChecked(name not in self.hidden)
+            box.blockSignals(False)
         self._apply_hidden()
 
     def autoscale(self) -> None:

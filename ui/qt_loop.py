@@ -14,6 +14,7 @@ would silently never finish its work (e.g. sending the final stop).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -88,6 +89,15 @@ def quiet_platform_noise() -> None:
 
 
 def run(app: QApplication, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run `main()` to completion with the Qt loop as the asyncio loop."""
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(main())
+    """Run `main()` to completion with the Qt loop as the asyncio loop.
+
+    Afterwards garbage is collected here, on the GUI thread: the closed loop
+    and its Qt timers sit in reference cycles, and if another thread's
+    allocation triggered their collection, Qt would be asked to stop timers
+    from the wrong thread.
+    """
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return runner.run(main())
+    finally:
+        gc.collect()

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.link import Link
 from app.protocol import Tel
@@ -29,6 +28,7 @@ T = TypeVar("T")
 #: The whole self-test must finish well inside 3 s.
 SELF_TEST_BUDGET_S = 2.7
 DRIVE_S = 0.5
+HELLO_TIMEOUT_S = 1.0
 SCREENSHOT_S = 3.0
 
 
@@ -68,10 +68,16 @@ class Motors:
 
 
 async def _connect(deck: Deck, profile: Profile) -> Link:
+    """Open `profile` and wait for the hello; a failure says what the link saw last."""
+    events: list[str] = []
+    deck.session.event_logged.connect(events.append)
     if not await deck.open(profile):
-        raise CheckFailed(f"cannot connect to {profile.name}")
+        raise CheckFailed(f"cannot connect to {profile.name}: {events[-1] if events else '?'}")
     session = deck.session
-    await until(lambda: session.telemetry, "no hello from the robot")
+    try:
+        await until(lambda: session.telemetry, "no hello from the robot", HELLO_TIMEOUT_S)
+    except CheckFailed as exc:
+        raise CheckFailed(f"{exc} ({events[-1]})" if events else str(exc)) from None
     assert session.link is not None
     return session.link
 
@@ -123,19 +129,24 @@ async def self_test(settings: Settings, profile: Profile) -> int:
     return code
 
 
-#: (seconds from start, key, pressed) for a drive that makes the plots lively.
+#: (seconds from start, key, pressed): a drive that makes the plots lively and
+#: ends in an arc, so the picture also shows lit drive buttons.
 CHOREOGRAPHY = (
-    (0.3, Qt.Key.Key_Up, True),
-    (1.1, Qt.Key.Key_Left, True),
-    (1.6, Qt.Key.Key_Left, False),
-    (1.9, Qt.Key.Key_Up, False),
-    (2.1, Qt.Key.Key_Right, True),
-    (2.5, Qt.Key.Key_Right, False),
+    (0.2, Qt.Key.Key_Up, True),
+    (1.0, Qt.Key.Key_Left, True),
+    (1.5, Qt.Key.Key_Left, False),
+    (1.8, Qt.Key.Key_Up, False),
+    (2.0, Qt.Key.Key_Right, True),
+    (2.4, Qt.Key.Key_Right, False),
+    (2.5, Qt.Key.Key_Up, True),
+    (2.6, Qt.Key.Key_Left, True),
 )
+SCREENSHOT_WINDOW_S = 5.0
 
 
 async def screenshot(settings: Settings, profile: Profile, path: Path) -> int:
     """Save a PNG of the window after a few seconds of live, driven data."""
+    settings.plot_seconds = SCREENSHOT_WINDOW_S
     deck = Deck(settings, restore_layout=False)
     deck.window.show()
     try:
@@ -164,5 +175,24 @@ def _hover_plot(deck: Deck) -> None:
     plots = deck.window.plot_panel.plots
     if plots:
         view = plots[0].widget.viewport()
-        QTest.mouseMove(view, QPoint(int(view.width() * 0.72), view.height() // 2))
+        hover(view, QPoint(int(view.width() * 0.8), view.height() // 2))
         deck.window.plot_panel.refresh()
+
+
+def hover(widget: QWidget, pos: QPoint) -> None:
+    """Move the mouse over `widget` to `pos`, synchronously.
+
+    Not QTest.mouseMove: for widgets it runs processEvents(), which would run
+    other asyncio tasks inside the current one (qasync refuses that).
+    """
+    local = QPointF(pos)
+    global_pos = QPointF(widget.mapToGlobal(pos))
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        local,
+        global_pos,
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
