@@ -26,13 +26,19 @@ APP_NAME = "RoboDeck"
 BUNDLE_ID = "org.robodeck.RoboDeck"
 EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
 
-#: What a build is made of, besides the installed packages below.
+#: What a build is made of, besides the installed packages below (the smoke
+#: test and the build script are not: changing them needs no new build).
 SOURCE_GLOBS = (
     "app/**/*.py",
     "ui/**/*.py",
     "resources/**/*",
-    "packaging/*.py",
     "packaging/robodeck.spec",
+    "packaging/entry.py",
+    "packaging/bundle.py",
+    "packaging/trim.py",
+    "packaging/icons.py",
+    "packaging/appinfo.py",
+    "packaging/install-linux.sh",
     "pyproject.toml",
 )
 #: Installed distributions whose upgrade must trigger a rebuild.
