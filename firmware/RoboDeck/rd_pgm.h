@@ -21,6 +21,11 @@
 #define pgm_read_byte(p) (*(const uint8_t *)(p))
 #define memcpy_P memcpy
 #endif
+#ifndef strlen_P
+#define strlen_P strlen
+#define strcmp_P strcmp
+#define strchr_P strchr
+#endif
 #endif
 
 namespace rd {

@@ -37,10 +37,12 @@ class Sampler {
  private:
   void advance();
 
+  // All zero until start(): a static Sampler then lives in .bss and costs
+  // no flash for an initial image (start() comes before any other call).
   uint16_t rows_[kBatchMax][kChannels] = {};
   uint32_t next_ = 0, seq_ = 0, firstSeq_ = 0, firstMs_ = 0;
-  uint16_t rate_ = 1, frac_ = 0;
-  uint8_t count_ = 0, target_ = 1;
+  uint16_t rate_ = 0, frac_ = 0;
+  uint8_t count_ = 0, target_ = 0;
 };
 
 }  // namespace rd
