@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
 from ui_helpers import app, ignore_platform_noise, on_qt_loop, running_deck, until
 
 from app.settings import Profile, Settings
@@ -19,7 +19,7 @@ __all__ = ["app"]
 pytestmark = ignore_platform_noise
 
 
-def save_button(dialog: ProfileDialog) -> QDialogButtonBox:
+def save_button(dialog: ProfileDialog) -> QPushButton:
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     return box.button(QDialogButtonBox.StandardButton.Save)
@@ -119,3 +119,21 @@ def test_connect_url_becomes_a_direct_or_relay_profile() -> None:
         "command line", "relay", "wss://relay.example.org:8443", "rover 1", "s3cret"
     )
     assert relay.link_url() == "wss://relay.example.org:8443/client/rover%201?token=s3cret"
+
+
+@on_qt_loop
+async def test_disconnect_and_connect_from_the_connection_bar(app: QApplication) -> None:
+    async with running_deck() as deck:
+        bar, status = deck.window.connection_bar, deck.window.status_panel
+        await until(lambda: status.state_label.text() == "CONNECTED", what="connected pill")
+        assert bar.connect_button.text() == "Disconnect" and not bar.combo.isEnabled()
+        QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+        await until(lambda: status.state_label.text() == "OFFLINE", what="offline pill")
+        await until(lambda: deck.session.simulator is None, what="simulator stopped")
+        assert bar.connect_button.text() == "Connect"
+        assert bar.combo.isEnabled() and status.state_label.property("state") == "offline"
+
+        QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+        await until(lambda: status.state_label.text() == "CONNECTED", what="connected again")
+        assert deck.session.simulator is not None
+        assert "connected to ws://127.0.0.1:" in status.log.toPlainText()

@@ -98,6 +98,7 @@ async def run_gui(app: QApplication, settings: Settings, profile: Profile) -> in
     deck = Deck(settings)
     quit_requested = qt_loop.quit_future(app)
     deck.window.close_requested.connect(lambda: qt_loop.resolve(quit_requested))
+    qt_loop.quit_on_signals(quit_requested)
     deck.window.show()
     qt_loop.spawn(deck.open(profile))
     await quit_requested
@@ -130,5 +131,3 @@ def run_app(args: argparse.Namespace) -> int:
     if args.screenshot:
         return qt_loop.run(app, lambda: selftest.screenshot(settings, profile, args.screenshot))
     return qt_loop.run(app, lambda: run_gui(app, settings, profile))
-
-

@@ -182,5 +182,3 @@ class Bridge(QObject):
 
     def _on_hidden(self, names: set[str]) -> None:
         self.session.settings.hidden_channels = sorted(names)
-
-

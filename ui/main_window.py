@@ -23,6 +23,10 @@ DEFAULT_SIZE = (1280, 780)
 SIDE_WIDTH = 330
 
 
+def _text(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode("ascii")
+
+
 def _card(content: QWidget) -> QFrame:
     """Wrap a panel in the rounded surface the style sheet draws."""
     frame = QFrame()
@@ -79,7 +83,8 @@ class MainWindow(QMainWindow):
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
         quit_action = QAction("Quit", self)
-        quit_action.setShortcuts([QKeySequence.StandardKey.Quit, QKeySequence("Ctrl+Q")])
+        quit_keys = [QKeySequence(QKeySequence.StandardKey.Quit), QKeySequence("Ctrl+Q")]
+        quit_action.setShortcuts(quit_keys)
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
 
@@ -87,10 +92,7 @@ class MainWindow(QMainWindow):
 
     def layout_state(self) -> tuple[str, str]:
         """(window geometry, panel split) as text for Settings."""
-        return (
-            self.saveGeometry().toBase64().data().decode("ascii"),
-            self.splitter.saveState().toBase64().data().decode("ascii"),
-        )
+        return _text(self.saveGeometry()), _text(self.splitter.saveState())
 
     def restore_layout(self, geometry: str, state: str) -> None:
         """Put the window back where the user left it; bad data is ignored."""

@@ -14,8 +14,10 @@ would silently never finish its work (e.g. sending the final stop).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -67,6 +69,18 @@ def resolve(future: asyncio.Future[None]) -> None:
     """Set `future` unless it is already done (so it is set exactly once)."""
     if not future.done():
         future.set_result(None)
+
+
+def quit_on_signals(future: asyncio.Future[None]) -> None:
+    """Ctrl+C in the terminal (SIGINT) or SIGTERM quit like closing the window.
+
+    Without this, Ctrl+C would raise KeyboardInterrupt wherever the loop was,
+    skipping the stop sent to a moving robot.
+    """
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # e.g. Windows
+            loop.add_signal_handler(signum, resolve, future)
 
 
 #: Harmless messages of Qt platform plugins, e.g. the offscreen plugin warns
