@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import bundle
 import freeze
@@ -270,7 +271,7 @@ def time_to_first_frame(box: Sandbox) -> float:
         reader.join(5)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[Any]) -> None:
     proc.terminate()
     try:
         proc.wait(10)

@@ -370,6 +370,17 @@ def test_install_puts_a_working_entry_in_the_menu_and_uninstall_removes_it(tmp_p
     assert not list((share / "icons").rglob("robodeck.*"))
 
 
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck")
+def test_install_script_passes_shellcheck() -> None:
+    done = subprocess.run(
+        ["shellcheck", str(PACKAGING / "install-linux.sh")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux desktop install")
 def test_install_refuses_to_replace_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
     home = tmp_path / "home"
