@@ -6,56 +6,28 @@ namespace rd {
 
 const char kFirmwareVersion[] PROGMEM = "0.1.0";
 
-namespace {
-
-/** `"name":` with the separating comma unless it is the first key. */
-void key(Out &out, const char *name) {
-  out.put(',');
-  out.put('"');
-  out.putP(name);
-  out.putP(PSTR("\":"));
-}
-
-void text(Out &out, const char *name, const char *value) {
-  key(out, name);
-  out.put('"');
-  out.putP(value);
-  out.put('"');
-}
-
-void begin(Out &out, const char *type) {
-  out.putP(PSTR("{\"t\":\""));
-  out.putP(type);
-  out.put('"');
-}
-
-}  // namespace
-
 void writeHello(Out &out, const HelloInfo &h) {
-  begin(out, PSTR("hello"));
-  key(out, PSTR("proto"));
-  out.put('1');
-  text(out, PSTR("id"), h.id);
-  text(out, PSTR("fw"), kFirmwareVersion);
-  text(out, PSTR("board"), h.board);
-  key(out, PSTR("ch"));
-  out.put('[');
+  out.putP(PSTR("{\"t\":\"hello\",\"proto\":1,\"id\":\""));
+  out.putP(h.id);
+  out.putP(PSTR("\",\"fw\":\""));
+  out.putP(kFirmwareVersion);
+  out.putP(PSTR("\",\"board\":\""));
+  out.putP(h.board);
+  out.putP(PSTR("\",\"ch\":["));
   out.putP(h.channels);
-  out.put(']');
-  key(out, PSTR("rate"));
+  out.putP(PSTR("],\"rate\":"));
   out.putU(h.rate);
-  key(out, PSTR("timeout"));
+  out.putP(PSTR(",\"timeout\":"));
   out.putU(h.timeout);
   out.put('}');
 }
 
 void writeTel(Out &out, const TelBatch &t) {
-  begin(out, PSTR("tel"));
-  key(out, PSTR("seq"));
+  out.putP(PSTR("{\"t\":\"tel\",\"seq\":"));
   out.putU(t.seq);
-  key(out, PSTR("ms"));
+  out.putP(PSTR(",\"ms\":"));
   out.putU(t.ms);
-  key(out, PSTR("v"));
+  out.putP(PSTR(",\"v\":"));
   const uint16_t *v = t.v;
   for (uint8_t i = 0; i < t.n; i++) {
     out.put(i ? ',' : '[');
@@ -65,30 +37,32 @@ void writeTel(Out &out, const TelBatch &t) {
     }
     out.put(']');
   }
-  out.put(']');
-  key(out, PSTR("m"));
-  out.put('[');
+  out.putP(PSTR("],\"m\":["));
   out.putI(t.l);
   out.put(',');
   out.putI(t.r);
-  out.put(']');
-  key(out, PSTR("ack"));
+  out.putP(PSTR("],\"ack\":"));
   out.putI(t.ack);
   out.put('}');
 }
 
 void writePong(Out &out, int32_t id) {
-  begin(out, PSTR("pong"));
-  key(out, PSTR("id"));
+  out.putP(PSTR("{\"t\":\"pong\",\"id\":"));
   out.putI(id);
   out.put('}');
 }
 
+/** `{"t":"err","code":"<code>","msg":"` : the message text follows. */
+static void errHead(Out &out, const char *code) {
+  out.putP(PSTR("{\"t\":\"err\",\"code\":\""));
+  out.putP(code);
+  out.putP(PSTR("\",\"msg\":\""));
+}
+
 void writeErr(Out &out, const char *code, const char *msg) {
-  begin(out, PSTR("err"));
-  text(out, PSTR("code"), code);
-  text(out, PSTR("msg"), msg);
-  out.put('}');
+  errHead(out, code);
+  out.putP(msg);
+  out.putP(PSTR("\"}"));
 }
 
 void writeParseError(Out &out, const ParseResult &r) {
@@ -98,10 +72,7 @@ void writeParseError(Out &out, const ParseResult &r) {
                                           : PSTR("t missing or unknown"));
     return;
   }
-  begin(out, PSTR("err"));
-  text(out, PSTR("code"), errorCode(r.error));
-  key(out, PSTR("msg"));
-  out.put('"');
+  errHead(out, errorCode(r.error));
   out.putP(msgName(r.type));
   out.put('.');
   out.putP(fieldName(r.field));

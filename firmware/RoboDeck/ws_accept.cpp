@@ -5,8 +5,6 @@
 namespace rd {
 
 static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-static const char kB64[] PROGMEM =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
                                            0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
@@ -84,15 +82,21 @@ void Sha1::finish(uint8_t out[20]) {
   memcpy(out, h_, 20);
 }
 
+/** The base64 digit for a 6-bit value (RFC 4648 table 1), without the table. */
+static char b64Digit(uint8_t v) {
+  return (char)(v < 26 ? 'A' + v : v < 52 ? 'a' - 26 + v : v < 62 ? '0' - 52 + v : v == 62 ? '+' : '/');
+}
+
 void base64(const uint8_t *in, uint8_t len, char *out) {
-  for (uint8_t i = 0; i < len; i += 3) {
-    uint8_t left = len - i;
-    uint8_t a = in[i], b = left > 1 ? in[i + 1] : 0, c = left > 2 ? in[i + 2] : 0;
-    uint8_t idx[4] = {(uint8_t)(a >> 2), (uint8_t)((a & 3) << 4 | b >> 4),
-                      (uint8_t)((b & 15) << 2 | c >> 6), (uint8_t)(c & 63)};
-    for (uint8_t j = 0; j < 4; j++) *out++ = j <= left ? pchar(kB64, idx[j]) : '=';
+  uint16_t bits = 0;  // input bits not yet written, in the low `have` bits
+  uint8_t have = 0, n = 0;
+  for (uint8_t i = 0; i < len; i++) {
+    bits = (uint16_t)(bits << 8 | in[i]);
+    for (have += 8; have >= 6; n++) out[n] = b64Digit((uint8_t)(bits >> (have -= 6) & 63));
   }
-  *out = 0;
+  if (have) out[n++] = b64Digit((uint8_t)(bits << (6 - have) & 63));
+  while (n & 3) out[n++] = '=';
+  out[n] = 0;
 }
 
 void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]) {
