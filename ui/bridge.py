@@ -157,8 +157,9 @@ class Bridge(QObject):
 
     # ------------------------------------------------------------ core events
 
-    def _on_hello(self, _hello: Hello) -> None:
+    def _on_hello(self, hello: Hello) -> None:
         """A new buffer means new channels; a reconnect keeps the plots."""
+        self.window.setWindowTitle(f"RoboDeck - {hello.id}")
         buffer = self.session.telemetry
         if buffer is not None and buffer is not self.window.plot_panel.buffer:
             self.window.plot_panel.set_buffer(buffer)

@@ -108,6 +108,7 @@ class ProfileDialog(QDialog):
             profile.validate()
         except ConfigError as exc:
             self.error.setText(str(exc))
+            self.adjustSize()
             return
         self.saved.emit(profile)
         super().accept()
