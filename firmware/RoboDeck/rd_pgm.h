@@ -22,8 +22,12 @@
 #define memcpy_P memcpy
 #endif
 #ifndef strlen_P
+#include <strings.h>
 #define strlen_P strlen
 #define strcmp_P strcmp
+#define strncmp_P strncmp
+#define strcasecmp_P strcasecmp
+#define strncasecmp_P strncasecmp
 #define strchr_P strchr
 #endif
 #endif

@@ -15,29 +15,21 @@ enum Seen : uint8_t {
 constexpr uint8_t kClientNeeds = kUpgrade | kConnection | kAccept | kProtocol;
 constexpr uint8_t kServerNeeds = kUpgrade | kConnection | kVersion | kKey;
 
+// Header names we look at, lower case, in Header order.
+enum Header : uint8_t { kHUpgrade, kHConnection, kHAccept, kHProtocol, kHVersion, kHKey, kHAuth };
+const char kHeaders[] PROGMEM =
+    "upgrade\0connection\0sec-websocket-accept\0sec-websocket-protocol\0"
+    "sec-websocket-version\0sec-websocket-key\0authorization\0";
+constexpr uint8_t kHeaderCount = 7;
 const char hUpgrade[] PROGMEM = "upgrade";
-const char hConnection[] PROGMEM = "connection";
-const char hAccept[] PROGMEM = "sec-websocket-accept";
-const char hProtocol[] PROGMEM = "sec-websocket-protocol";
-const char hVersion[] PROGMEM = "sec-websocket-version";
-const char hKey[] PROGMEM = "sec-websocket-key";
-const char hAuth[] PROGMEM = "authorization";
 const char vWebsocket[] PROGMEM = "websocket";
-const char vBearer[] PROGMEM = "bearer ";
-const char vThirteen[] PROGMEM = "13";
 
-/** Compares RAM text `s` (length `n`) with the P-string `p`, ignoring case. */
-bool sameCI(const char *s, uint16_t n, const char *p) {
-  for (uint16_t i = 0; i < n; i++)
-    if (lower(s[i]) != lower(pchar(p, i)) || !pchar(p, i)) return false;
-  return pchar(p, n) == 0;
-}
-
-/** Exact comparison of `n` RAM bytes with the P-string `p`. */
-bool same(const char *s, uint16_t n, const char *p) {
-  for (uint16_t i = 0; i < n; i++)
-    if (s[i] != pchar(p, i) || !pchar(p, i)) return false;
-  return pchar(p, n) == 0;
+/** Index of the header `name` (any case) in kHeaders, or kHeaderCount. */
+uint8_t headerIndex(const char *name) {
+  const char *h = kHeaders;
+  uint8_t i = 0;
+  for (; i < kHeaderCount && strcasecmp_P(name, h); i++) h += strlen_P(h) + 1;
+  return i;
 }
 
 /** Is `p` one of the comma-separated tokens of `list` (RFC 7230 7)? */
@@ -46,7 +38,8 @@ bool hasToken(const char *list, const char *p) {
     while (*list == ' ' || *list == ',') list++;
     const char *end = list;
     while (*end && *end != ',' && *end != ' ') end++;
-    if (end > list && sameCI(list, (uint16_t)(end - list), p)) return true;
+    uint8_t n = (uint8_t)(end - list);
+    if (n && !strncasecmp_P(list, p, n) && !pchar(p, n)) return true;
     while (*end == ' ') end++;
     if (*end && *end != ',') end++;
     list = end;
@@ -154,7 +147,7 @@ WsHandshake::Result WsHandshake::line() {
       return kMore;
     }
     // "HTTP/1.1 101 Switching Protocols"
-    if (len_ < 12 || !same(text(), 9, PSTR("HTTP/1.1 "))) return kFail;
+    if (len_ < 12 || strncmp_P(text(), PSTR("HTTP/1.1 "), 9)) return kFail;
     for (uint8_t i = 9; i < 12; i++) status_ = status_ * 10 + (uint16_t)(text()[i] - '0');
     return kMore;
   }
@@ -168,41 +161,48 @@ WsHandshake::Result WsHandshake::line() {
   uint16_t nameLen = (uint16_t)(colon - text());
   while (nameLen && text()[nameLen - 1] == ' ') nameLen--;
   text()[nameLen] = 0;
-  return serverRole(server_) ? serverLine(text(), value) : clientLine(text(), value);
+  return header(text(), value);
 }
 
-WsHandshake::Result WsHandshake::clientLine(const char *name, const char *value) {
-  uint16_t n = (uint16_t)strlen(name), vn = (uint16_t)strlen(value);
-  if (sameCI(name, n, hUpgrade) && sameCI(value, vn, vWebsocket)) seen_ |= kUpgrade;
-  if (sameCI(name, n, hConnection) && hasToken(value, hUpgrade)) seen_ |= kConnection;
-  if (sameCI(name, n, hProtocol) && same(value, vn, kSubprotocol)) seen_ |= kProtocol;
-  if (sameCI(name, n, hAccept)) {
-    if (vn != kWsAcceptChars || memcmp(value, accept_, kWsAcceptChars) != 0) return kFail;
-    seen_ |= kAccept;
+// One header line, for either role (4.1 and 4.2.1 say what each needs).
+WsHandshake::Result WsHandshake::header(const char *name, const char *value) {
+  bool server = serverRole(server_);
+  switch (headerIndex(name)) {
+    case kHUpgrade:
+      if (!strcasecmp_P(value, vWebsocket)) seen_ |= kUpgrade;
+      break;
+    case kHConnection:
+      if (hasToken(value, hUpgrade)) seen_ |= kConnection;
+      break;
+    case kHAccept:
+      if (server) break;
+      if (strcmp(value, accept_)) return kFail;
+      seen_ |= kAccept;
+      break;
+    case kHProtocol:
+      if (server ? hasToken(value, kSubprotocol) : !strcmp_P(value, kSubprotocol)) seen_ |= kProtocol;
+      break;
+    case kHVersion:
+      if (server && !strcmp_P(value, PSTR("13"))) seen_ |= kVersion;
+      break;
+    case kHKey:
+      if (server && strlen(value) == kWsKeyChars) {
+        wsAccept(value, kWsKeyChars, accept_);
+        seen_ |= kKey;
+      }
+      break;
+    case kHAuth:
+      if (server && !strncasecmp_P(value, PSTR("bearer "), 7) && !strcmp_P(value + 7, token_))
+        authed_ = true;
+      break;
   }
-  return kMore;
-}
-
-WsHandshake::Result WsHandshake::serverLine(const char *name, const char *value) {
-  uint16_t n = (uint16_t)strlen(name), vn = (uint16_t)strlen(value);
-  if (sameCI(name, n, hUpgrade) && sameCI(value, vn, vWebsocket)) seen_ |= kUpgrade;
-  if (sameCI(name, n, hConnection) && hasToken(value, hUpgrade)) seen_ |= kConnection;
-  if (sameCI(name, n, hVersion) && same(value, vn, vThirteen)) seen_ |= kVersion;
-  if (sameCI(name, n, hProtocol) && hasToken(value, kSubprotocol)) seen_ |= kProtocol;
-  if (sameCI(name, n, hKey) && vn == kWsKeyChars) {
-    wsAccept(value, kWsKeyChars, accept_);
-    seen_ |= kKey;
-  }
-  if (sameCI(name, n, hAuth) && vn > 7 && sameCI(value, 7, vBearer) &&
-      same(value + 7, vn - 7, token_))
-    authed_ = true;
   return kMore;
 }
 
 void WsHandshake::requestLine() {
   // "GET <target> HTTP/1.1"; the token may ride in the target's query.
-  if (len_ < 14 || !same(text(), 4, PSTR("GET ")) ||
-      !same(text() + len_ - 9, 9, PSTR(" HTTP/1.1")))
+  if (len_ < 14 || strncmp_P(text(), PSTR("GET "), 4) ||
+      strcmp_P(text() + len_ - 9, PSTR(" HTTP/1.1")))
     return;
   text()[len_ - 9] = 0;
   seen_ |= 128;  // a valid request line
@@ -213,7 +213,7 @@ bool WsHandshake::tokenInQuery(const char *target) const {
   const char *q = strchr(target, '?');
   while (q) {
     q++;
-    if (same(q, 6, PSTR("token=")) && queryValueIs(q + 6, token_)) return true;
+    if (!strncmp_P(q, PSTR("token="), 6) && queryValueIs(q + 6, token_)) return true;
     q = strchr(q, '&');
   }
   return false;

@@ -44,8 +44,7 @@ class WsHandshake {
 
  private:
   Result line();
-  Result clientLine(const char *name, const char *value);
-  Result serverLine(const char *name, const char *value);
+  Result header(const char *name, const char *value);
   Result end();
   void requestLine();
   bool tokenInQuery(const char *target) const;
