@@ -43,15 +43,16 @@ static bool unreserved(char c) {
          c == '-' || c == '_' || c == '.' || c == '~';
 }
 
+static char hexDigit(uint8_t d) { return (char)(d < 10 ? '0' + d : 'A' - 10 + d); }
+
 void Out::putUrl(const char *p) {
-  static const char hex[] PROGMEM = "0123456789ABCDEF";
   for (char c; (c = pchar(p, 0)) != 0; p++) {
     if (unreserved(c)) {
       put(c);
     } else {
       put('%');
-      put(pchar(hex, (uint8_t)c >> 4));
-      put(pchar(hex, c & 15));
+      put(hexDigit((uint8_t)c >> 4));
+      put(hexDigit(c & 15));
     }
   }
 }
