@@ -107,7 +107,7 @@ async def run_gui(app: QApplication, settings: Settings, profile: Profile) -> in
     return 0
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace, started: float) -> int:
     """Create the QApplication, then run the chosen mode on the Qt loop."""
     qt_loop.quiet_platform_noise()
     app = QApplication(sys.argv[:1])
@@ -127,7 +127,7 @@ def run_app(args: argparse.Namespace) -> int:
     from ui import selftest  # it builds a Deck itself
 
     if args.self_test:
-        return qt_loop.run(app, lambda: selftest.self_test(settings, profile))
+        return qt_loop.run(app, lambda: selftest.self_test(settings, profile, started))
     if args.screenshot:
         return qt_loop.run(app, lambda: selftest.screenshot(settings, profile, args.screenshot))
     return qt_loop.run(app, lambda: run_gui(app, settings, profile))

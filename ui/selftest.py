@@ -25,8 +25,9 @@ from ui.app import Deck
 
 T = TypeVar("T")
 
-#: The whole self-test must finish well inside 3 s.
-SELF_TEST_BUDGET_S = 2.7
+#: A self-test normally takes under 2 s, start-up included; this only keeps a
+#: robot that never answers from hanging a packaging script.
+SELF_TEST_TIMEOUT_S = 10.0
 DRIVE_S = 0.5
 HELLO_TIMEOUT_S = 1.0
 SCREENSHOT_S = 3.0
@@ -111,18 +112,21 @@ async def _exercise(deck: Deck, profile: Profile, started: float) -> str:
     )
 
 
-async def self_test(settings: Settings, profile: Profile) -> int:
-    """Print one line saying what worked, or what did not; 0 or 1."""
-    started = time.monotonic()
+async def self_test(settings: Settings, profile: Profile, started: float) -> int:
+    """Print one line saying what worked, or what did not; 0 or 1.
+
+    `started` is the process's start (time.monotonic()), so the time printed
+    is what a user or a packaging script waits.
+    """
     deck = Deck(settings, restore_layout=False)
     deck.window.show()
     try:
-        line = await asyncio.wait_for(_exercise(deck, profile, started), SELF_TEST_BUDGET_S)
+        line = await asyncio.wait_for(_exercise(deck, profile, started), SELF_TEST_TIMEOUT_S)
         code = 0
     except CheckFailed as exc:
         line, code = f"self-test FAILED: {exc}", 1
     except TimeoutError:
-        line, code = f"self-test FAILED: not done within {SELF_TEST_BUDGET_S} s", 1
+        line, code = f"self-test FAILED: not done within {SELF_TEST_TIMEOUT_S:.0f} s", 1
     finally:
         await deck.shutdown(save=False)
     print(line, flush=True)
