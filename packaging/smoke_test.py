@@ -19,7 +19,8 @@ Checks, each printed with its measurement and budget:
   cold start  process start to the first frame of the window, median of 3 starts
   X11         the same start, and the self-test, on a real (virtual) X server, if
               Xvfb is installed: the path a double-click takes on a Linux desktop
-  own files   nothing was written into the bundle or the working folder
+  own files   nothing was written into the bundle or the working folder; on Linux
+              the settings the GUI saved on quitting are in ~/.config/robodeck
 """
 
 from __future__ import annotations
@@ -337,18 +338,32 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+#: Where the app keeps its files on Linux (platformdirs), relative to home.
+LINUX_APP_FOLDERS = (".config/robodeck/", ".local/share/robodeck/")
+#: The GUI saves its settings when it quits, SIGTERM included.
+LINUX_SETTINGS = ".config/robodeck/settings.json"
+
+
 def check_own_files(box: Sandbox, before: Mapping[str, tuple[int, int]]) -> str:
+    """Nothing lands beside the program or in the cwd; on Linux, settings land in ~/.config."""
     after = snapshot(bundle.folder_build())
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     stray = sorted(str(p.relative_to(box.cwd)) for p in box.cwd.rglob("*"))
     if changed or stray:
         raise CheckFailed(f"written beside the program: {changed[:10]}; in the cwd: {stray[:10]}")
     written = sorted(
-        str(p.relative_to(box.home))
+        p.relative_to(box.home).as_posix()
         for p in box.home.rglob("*")
-        if p.is_file() and "robodeck" in str(p)
+        if p.is_file() and "robodeck" in str(p).lower()
     )
-    return "bundle and working folder untouched; app files: " + (", ".join(written) or "none")
+    detail = "bundle and working folder untouched; app files: " + (", ".join(written) or "none")
+    if sys.platform.startswith("linux"):
+        misplaced = [w for w in written if not w.startswith(LINUX_APP_FOLDERS)]
+        if misplaced or LINUX_SETTINGS not in written:
+            raise CheckFailed(
+                f"{detail} (expected {LINUX_SETTINGS}, nothing outside {LINUX_APP_FOLDERS})"
+            )
+    return detail
 
 
 def run_checks(checks: Sequence[tuple[str, Callable[[], str]]]) -> int:
