@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 from conftest import MS
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from ui_helpers import app, ignore_platform_noise, on_qt_loop, press, release, running_deck, until
 
 from ui.plot_panel import PlotPanel
@@ -74,6 +75,15 @@ async def test_window_selector_channel_toggles_and_cursor_readout(app: QApplicat
         await until(lambda: round(view_box.viewRange()[0][0]) == -60, 500, "a 1 min window")
         assert deck.settings.plot_seconds == 60
 
+        wheel_zoom(panel.plots[0].widget.viewport())
+        assert not panel.following, "zooming with the mouse stops following"
+        zoomed = view_box.viewRange()[0]
+        await asyncio.sleep(100 * MS)
+        assert view_box.viewRange()[0] == zoomed, "the zoomed view stays put"
+        QTest.mouseClick(panel.autoscale_button, Qt.MouseButton.LeftButton)
+        assert panel.following
+        await until(lambda: round(view_box.viewRange()[0][0]) == -60, 500, "following again")
+
         hidden = panel.plots[1]
         QTest.mouseClick(panel.toggles[hidden.channel.name], Qt.MouseButton.LeftButton)
         assert not hidden.widget.isVisible() and panel.plots[0].widget.isVisible()
@@ -85,6 +95,22 @@ async def test_window_selector_channel_toggles_and_cursor_readout(app: QApplicat
         text = panel.readout.text()
         assert panel.plots[0].channel.name in text and hidden.channel.name not in text
         assert all(p.cursor.value() == panel.plots[0].cursor.value() for p in panel.plots)
+
+
+def wheel_zoom(view: QWidget) -> None:
+    """One notch of the mouse wheel over the middle of a plot."""
+    at = QPointF(view.width() / 2, view.height() / 2)
+    event = QWheelEvent(
+        at,
+        QPointF(view.mapToGlobal(at.toPoint())),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view, event)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

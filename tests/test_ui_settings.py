@@ -127,6 +127,12 @@ async def test_disconnect_and_connect_from_the_connection_bar(app: QApplication)
         bar, status = deck.window.connection_bar, deck.window.status_panel
         await until(lambda: status.state_label.text() == "CONNECTED", what="connected pill")
         assert bar.connect_button.text() == "Disconnect" and not bar.combo.isEnabled()
+        await until(lambda: status.rtt_label.text().endswith(" ms"), 2000, "round trip shown")
+        assert (
+            status.rate_label.text().endswith(" samples/s")
+            and status.rate_label.text() != "0 samples/s"
+        )
+        assert status.dropped_label.text() == "0" and status.control_label.text() == "this window"
         QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
         await until(lambda: status.state_label.text() == "OFFLINE", what="offline pill")
         await until(lambda: deck.session.simulator is None, what="simulator stopped")
