@@ -38,6 +38,7 @@ from app.settings import Profile, Settings, recordings_dir
 from app.signals import Signal
 from app.sim.builtin import BuiltinSimulator
 from app.telemetry import TelemetryBuffer
+from app.tls import TlsOptions
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ class Session:
         self.profile = profile
         self.settings.last_profile = profile.name
         self.telemetry = None  # a new profile starts a fresh history; a reconnect does not
-        self.link = self._make_link(profile.link_url(sim_url, self.settings.operator_name))
+        url = profile.link_url(sim_url, self.settings.operator_name)
+        self.link = self._make_link(url, profile.tls_options())
         self._sender = DriveSender(self.drive, self._send_drive, self._send_stop)
         self._sender.start()
         self._spawn(self.link.run())
@@ -132,8 +134,8 @@ class Session:
         self.profile = None
         self.holder = None
 
-    def _make_link(self, url: str) -> Link:
-        link = Link(url)
+    def _make_link(self, url: str, tls: TlsOptions | None = None) -> Link:
+        link = Link(url, tls=tls)
         link.state_changed.connect(self._on_state)
         link.hello_received.connect(self._on_hello)
         link.telemetry.connect(self._on_tel)

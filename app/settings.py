@@ -23,6 +23,7 @@ import platformdirs
 
 from app.drive import DEFAULT_SPEED, SPEED_MAX, SPEED_MIN
 from app.errors import ConfigError
+from app.tls import TlsOptions, normalize_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,16 @@ class Profile:
     url: str = ""
     robot_id: str = ""
     token: str = ""
+    #: wss:// only: trust this CA (PEM file) instead of the system's CAs.
+    ca_file: str = ""
+    #: wss:// only: accept exactly the certificate with this SHA-256 fingerprint.
+    pin: str = ""
+
+    def tls_options(self) -> TlsOptions | None:
+        """The TLS trust the user chose for this profile, or None for the defaults."""
+        if not (self.ca_file or self.pin):
+            return None
+        return TlsOptions(cafile=self.ca_file or None, pin=self.pin or None)
 
     def link_url(self, sim_url: str | None = None, operator: str = "") -> str:
         """The WebSocket URL the link opens; credentials go in the query.
@@ -97,6 +108,20 @@ class Profile:
             raise ConfigError(f"profile {self.name!r}: the URL {self.url!r} names no host")
         if self.kind == "relay" and not self.robot_id.strip():
             raise ConfigError(f"profile {self.name!r}: a relay profile needs the robot id")
+        self._validate_tls(parts.scheme)
+
+    def _validate_tls(self, scheme: str) -> None:
+        if (self.ca_file or self.pin) and scheme != "wss":
+            raise ConfigError(
+                f"profile {self.name!r}: a CA file or pinned certificate needs a wss:// URL"
+            )
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ConfigError(f"profile {self.name!r}: no CA file at {self.ca_file!r}")
+        if self.pin:
+            try:
+                normalize_fingerprint(self.pin)
+            except ConfigError as exc:
+                raise ConfigError(f"profile {self.name!r}: {exc}") from None
 
 
 def _with_query(url: str, **params: str) -> str:
@@ -215,5 +240,6 @@ def _profile(raw: Any) -> Profile:
     kind = _get(raw, "kind", str, "")
     if kind not in KINDS:
         raise ConfigError(f"unknown profile kind {kind!r}")
-    text = {key: _get(raw, key, str, "") for key in ("name", "url", "robot_id", "token")}
+    keys = ("name", "url", "robot_id", "token", "ca_file", "pin")
+    text = {key: _get(raw, key, str, "") for key in keys}
     return Profile(kind=cast(ProfileKind, kind), **text)

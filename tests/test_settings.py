@@ -108,3 +108,24 @@ def test_link_url_of_the_simulator_and_operator_name() -> None:
 def test_validate_says_what_is_wrong(profile: Profile, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         profile.validate()
+
+
+def test_tls_trust_is_kept_and_checked(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    pin = "AB:" * 31 + "AB"
+    profile = Profile(name="lab", kind="relay", url="wss://relay.lab:8765", robot_id="rover",
+                      token="t", ca_file=str(ca), pin=pin)
+    settings = Settings(profiles=[profile], last_profile="lab")
+    settings.save()
+    loaded = Settings.load().current
+    assert (loaded.ca_file, loaded.pin) == (str(ca), pin)
+    options = loaded.tls_options()
+    assert options is not None and options.pin == "ab" * 32 and options.cafile == str(ca)
+    assert Profile(name="plain", kind="direct", url="wss://r:1/").tls_options() is None
+    with pytest.raises(ConfigError, match="wss://"):
+        Profile(name="x", kind="direct", url="ws://r:1/", pin=pin).validate()
+    with pytest.raises(ConfigError, match="no CA file"):
+        Profile(name="x", kind="direct", url="wss://r:1/", ca_file=str(tmp_path / "nope")).validate()
+    with pytest.raises(ConfigError, match="SHA-256"):
+        Profile(name="x", kind="direct", url="wss://r:1/", pin="12:34").validate()
