@@ -42,6 +42,12 @@ async def robot_behind_relay() -> AsyncIterator[tuple[Profile, SimRobot]]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def connect(deck: Deck, profile: Profile) -> None:
+    deck.window.show()
+    assert await deck.open(profile)
+    await until(lambda: deck.session.telemetry, what="hello via the relay")
+
+
 def control_text(deck: Deck) -> str:
     return deck.window.status_panel.control_label.text()
 
@@ -51,10 +57,8 @@ async def test_control_is_shown_and_handed_over_with_the_buttons(app: QApplicati
     async with robot_behind_relay() as (profile, robot):
         ana, bob = Deck(Settings(operator_name="ana")), Deck(Settings(operator_name="bob"))
         try:
-            for deck in (ana, bob):
-                deck.window.show()
-                assert await deck.open(profile)
-                await until(lambda deck=deck: deck.session.telemetry, what="hello via the relay")
+            await connect(ana, profile)
+            await connect(bob, profile)
             await until(lambda: control_text(bob) == "held by ana", what="bob sees ana's control")
             assert control_text(ana) == "this window"
             ana_status, bob_status = ana.window.status_panel, bob.window.status_panel
