@@ -248,6 +248,7 @@ class PlotPanel(QWidget):
         verb = "Recording to" if path else "Saved"
         self.record_label.setText(f'{verb} <a href="{link}">{shown}</a>')
         self.record_label.setToolTip(str(shown))
+        self.record_button.setToolTip(f"{verb} {shown}")
 
     def _on_window(self) -> None:
         self.seconds = float(self.window_combo.currentData())
@@ -256,6 +257,7 @@ class PlotPanel(QWidget):
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setIcon(icon("play" if paused else "pause"))
         self._drawn_samples = -1
 
     def _on_toggle(self, name: str, shown: bool) -> None:
