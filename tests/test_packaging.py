@@ -67,11 +67,11 @@ def _run_spec(
         "pure": [],
     }
     dist = tmp_path / "dist"
-    monkeypatch.setattr(bundle, "DIST", dist)
     monkeypatch.setattr(bundle, "ICON_DIR", tmp_path / "icons")
     monkeypatch.setattr(sys, "argv", [str(bundle.SPEC), *spec_args])
     namespace = {
         "SPECPATH": str(PACKAGING),
+        "DISTPATH": str(dist),
         "workpath": str(tmp_path / "work"),
         "Analysis": kind("Analysis", **analysis_outputs),
         "PYZ": kind("PYZ"),
