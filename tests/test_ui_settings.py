@@ -62,6 +62,11 @@ def test_profile_dialog_wants_a_robot_id_for_a_relay_and_unique_names(app: QAppl
         dialog.accept()
         assert dialog.isVisible() and "robot id" in dialog.error.text()
         assert dialog.robot_id.isEnabled() and dialog.token.isEnabled()
+        dialog.robot_id.setText("rover")
+        dialog.url.setText("ws://relay.example.org/")
+        dialog.pin.setText("ab" * 32)
+        dialog.accept()
+        assert dialog.isVisible() and "wss://" in dialog.error.text()
     finally:
         dialog.close()
 

@@ -56,6 +56,10 @@ class ProfileDialog(QDialog):
         self.robot_id = QLineEdit(profile.robot_id if profile else "")
         self.token = QLineEdit(profile.token if profile else "")
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.ca_file = QLineEdit(profile.ca_file if profile else "")
+        self.ca_file.setPlaceholderText("optional, wss:// only: trust this CA (PEM file)")
+        self.pin = QLineEdit(profile.pin if profile else "")
+        self.pin.setPlaceholderText("optional, wss:// only: SHA-256 fingerprint")
         self.error = QLabel()
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
@@ -71,6 +75,8 @@ class ProfileDialog(QDialog):
         form.addRow("URL", self.url)
         form.addRow("Robot id", self.robot_id)
         form.addRow("Token", self.token)
+        form.addRow("CA file", self.ca_file)
+        form.addRow("Certificate pin", self.pin)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -86,17 +92,25 @@ class ProfileDialog(QDialog):
         self.url.setEnabled(kind != "simulator")
         self.url.setPlaceholderText(KINDS[kind][1])
         self.robot_id.setEnabled(kind == "relay")
-        self.token.setEnabled(kind != "simulator")
+        for field in (self.token, self.ca_file, self.pin):
+            field.setEnabled(kind != "simulator")
 
     def profile(self) -> Profile:
         """The profile as typed, not yet validated."""
         kind = self.kind.currentData()
+        remote = kind != "simulator"
+
+        def text(field: QLineEdit, used: bool = remote) -> str:
+            return field.text().strip() if used else ""
+
         return Profile(
             name=self.name.text().strip(),
             kind=kind,
-            url=self.url.text().strip() if kind != "simulator" else "",
-            robot_id=self.robot_id.text().strip() if kind == "relay" else "",
-            token=self.token.text().strip() if kind != "simulator" else "",
+            url=text(self.url),
+            robot_id=text(self.robot_id, kind == "relay"),
+            token=text(self.token),
+            ca_file=text(self.ca_file),
+            pin=text(self.pin),
         )
 
     def accept(self) -> None:
