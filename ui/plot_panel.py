@@ -14,6 +14,7 @@ resuming shows everything that arrived meanwhile.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,6 +47,8 @@ WINDOWS: tuple[tuple[float, str], ...] = (
 )
 DEFAULT_WINDOW_S = 10.0
 REFRESH_MS = 16
+#: How far the view may scroll past the newest sample while the next batch is due.
+MAX_LEAD_S = 0.1
 AXIS_WIDTH = 64
 
 
@@ -98,6 +101,8 @@ class PlotPanel(QWidget):
         self.following = True
         #: Robot time drawn at x = 0 (the newest sample while following).
         self.origin: float | None = None
+        self._data_origin = 0.0
+        self._arrived_at = 0.0
         self._drawn_samples = -1
         self._cursor: tuple[ChannelPlot, QPointF] | None = None
         self.window_combo = QComboBox()
@@ -283,35 +288,52 @@ class PlotPanel(QWidget):
     # ------------------------------------------------------------ drawing
 
     def refresh(self) -> None:
-        """Timer tick: redraw from the buffer if anything new arrived.
+        """Timer tick: new samples are drawn, and the view scrolls every frame.
 
-        Time is drawn relative to an origin that moves with the newest
-        sample while following, so the x range stays fixed at [-window, 0]:
-        axes and grid are not re-laid out every frame, only the curves change.
+        Time is drawn relative to "now", so the x range stays fixed at
+        [-window, 0] and axes and grid are not re-laid out per frame. New
+        samples arrive in batches (about 40 a second); between them the curves
+        slide left by the time that has passed (a cheap item move, no new
+        path), so the plot scrolls at the full frame rate, not the batch rate.
         """
         buffer = self.buffer
-        if buffer is None or self.paused or buffer.total_samples == self._drawn_samples:
+        if buffer is None or self.paused or buffer.latest_time is None:
             return
+        now = time.monotonic()
         latest = buffer.latest_time
-        if latest is None:
-            return
-        self._drawn_samples = buffer.total_samples
+        if buffer.total_samples != self._drawn_samples:
+            self._drawn_samples = buffer.total_samples
+            self._arrived_at = now
+            self._draw_curves(buffer, latest)
         if self.following or self.origin is None:
-            self.origin = latest
+            self._scroll_to(latest + min(now - self._arrived_at, MAX_LEAD_S))
+        self._update_readout()
+
+    def _draw_curves(self, buffer: TelemetryBuffer, latest: float) -> None:
+        """Hand the visible window to pyqtgraph, times relative to the newest sample."""
         width = max((p.widget.width() for p in self.plots), default=800)
         t, values = buffer.window(self.seconds, max_points=2 * max(width, 200))
-        x = t - self.origin
+        self._data_origin = latest
+        x = t - latest
+        shift = latest - (self.origin if self.origin is not None else latest)
         for index, plot in enumerate(self.plots):
             plot.curve.setData(x, values[:, index])
+            plot.curve.setPos(shift, 0)
         if self.following and self.plots:
             self.plots[0].item.setXRange(-self.seconds, 0, padding=0)
-        self._update_readout()
+
+    def _scroll_to(self, origin: float) -> None:
+        """Put robot time `origin` at x = 0 by moving the curves, not the view."""
+        self.origin = origin
+        shift = self._data_origin - origin
+        for plot in self.plots:
+            plot.curve.setPos(shift, 0)
 
     def drawn_until(self) -> float | None:
         """Robot time of the newest sample on screen; None before any is drawn."""
         times = [p.curve.xData for p in self.plots if p.curve.xData is not None]
         newest = max((float(t[-1]) for t in times if len(t)), default=None)
-        return None if newest is None or self.origin is None else newest + self.origin
+        return None if newest is None else newest + self._data_origin
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Hide the crosshair when the mouse leaves a plot."""
