@@ -14,7 +14,7 @@ import pytest
 from conftest import MS
 from PySide6.QtGui import QColor, QImage
 
-from ui import look
+from ui import cli, look
 from ui.cli import EXIT_NO_DISPLAY, NO_DISPLAY, display_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,3 +105,11 @@ def test_an_unknown_profile_is_a_clear_error() -> None:
     done = robodeck("--self-test", "--profile", "nope")
     assert done.returncode == 2
     assert "no profile named 'nope'" in done.stderr
+
+
+def test_a_packaged_app_finds_the_xcb_libraries_it_carries(tmp_path: Path) -> None:
+    bundled = tmp_path / "PySide6" / "Qt" / "lib" / "libxcb-cursor.so.0"
+    bundled.parent.mkdir(parents=True)
+    bundled.write_bytes(b"")
+    assert cli.find_library("xcb-cursor", bundle=str(tmp_path)) == str(bundled)
+    assert cli.find_library("no-such-library-anywhere", bundle=str(tmp_path)) is None

@@ -63,9 +63,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def find_library(name: str, bundle: str | None = None) -> str | None:
+    """The library `name`, from the packaged app's own folder first.
+
+    A PyInstaller build carries the xcb libraries it was built with and Qt
+    loads those, so a frozen app must not refuse to start just because the
+    system lacks them.
+    """
+    bundle = bundle if bundle is not None else getattr(sys, "_MEIPASS", None)
+    if bundle:
+        found = next(Path(bundle).rglob(f"lib{name}.so*"), None)
+        if found is not None:
+            return str(found)
+    return ctypes.util.find_library(name)
+
+
 def display_problem(
     env: Mapping[str, str] = os.environ,
-    find_library: Callable[[str], str | None] = ctypes.util.find_library,
+    find_library: Callable[[str], str | None] = find_library,
     platform: str = sys.platform,
 ) -> str | None:
     """Why no window can open here, with what to do about it; None if all is well."""

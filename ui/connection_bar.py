@@ -32,7 +32,7 @@ from ui.resources import icon
 KINDS: dict[str, tuple[str, str]] = {
     "simulator": ("Built-in simulator", ""),
     "direct": ("Direct (robot on the LAN)", "ws://robot-address:8765/"),
-    "relay": ("Relay (robot behind NAT)", "ws://relay-host:8766/"),
+    "relay": ("Relay (robot behind NAT)", "ws://relay-host:8765/"),
 }
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _BUSY = (LinkState.CONNECTING, LinkState.CONNECTED, LinkState.RECONNECTING)
