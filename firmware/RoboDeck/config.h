@@ -22,6 +22,15 @@
 #define RD_ROBOT_ID "rover"            // letters, digits, '-' and '_'
 #define RD_TOKEN ""                    // robot token; "" = none
 
+// wss:// to the relay (ESP32 only; an Uno or Mega cannot do TLS). The robot
+// then checks the relay's certificate before it sends its token: against
+// RD_RELAY_CA_PEM (the CA that signed it) or RD_RELAY_FINGERPRINT (the
+// SHA-256 fingerprint robodeck-relay logs at start, "AB:CD:..."). Turning
+// TLS on without either is a build error: the robot never connects unchecked.
+#define RD_RELAY_TLS 0
+// #define RD_RELAY_CA_PEM "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n"
+// #define RD_RELAY_FINGERPRINT "AB:CD:EF:..."
+
 // Direct mode: the port the robot listens on (RD_TOKEN, if set, is required
 // from the app as ?token= or "Authorization: Bearer").
 #define RD_LISTEN_PORT 8765

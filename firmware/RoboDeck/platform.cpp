@@ -88,12 +88,40 @@ void platformTick() {
 #endif
 }
 
+#if defined(ESP32) && RD_RELAY_TLS
+namespace {
+
+/** Connect over TLS and check the relay's certificate before anything is sent. */
+bool tlsConnect(NetClient &c, const char *host, uint16_t port) {
+#if defined(RD_RELAY_CA_PEM)
+  c.setCACert(RD_RELAY_CA_PEM);  // chain and host name checked in the handshake
+  return c.connect(host, port) == 1;
+#else
+  // Only a pin: the handshake may not check a chain, so the certificate is
+  // compared with the pinned SHA-256 fingerprint at once, and the
+  // connection is dropped before the token is written if it differs.
+  c.setInsecure();
+  if (c.connect(host, port) != 1) return false;
+  if (c.verify(RD_RELAY_FINGERPRINT, nullptr)) return true;
+  logLine(PSTR("tls: relay certificate does not match RD_RELAY_FINGERPRINT"));
+  c.stop();
+  return false;
+#endif
+}
+
+}  // namespace
+#endif
+
 bool netConnect(NetClient &c, const char *host, uint16_t port) {
 #if defined(ESP32) || defined(ESP8266)
   if (WiFi.status() != WL_CONNECTED) return false;
   c.setNoDelay(true);
 #endif
+#if defined(ESP32) && RD_RELAY_TLS
+  return tlsConnect(c, host, port);
+#else
   return c.connect(host, port) == 1;
+#endif
 }
 
 void netListen(uint16_t port) {

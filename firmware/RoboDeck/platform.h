@@ -8,10 +8,16 @@
 
 #include <stdint.h>
 
+#include "rd_config.h"
+
 #if defined(ROBODECK_HOST)
 #include "host_net.h"
 #elif defined(ROBODECK_PROBE)
 #include "probe_net.h"
+#elif defined(ESP32) && RD_RELAY_TLS
+#include <WiFi.h>
+#include <WiFiClientSecure.h>
+typedef WiFiClientSecure NetClient;  // the relay's certificate is checked in netConnect
 #elif defined(ESP32)
 #include <WiFi.h>
 typedef WiFiClient NetClient;

@@ -50,6 +50,21 @@ constexpr int32_t kMaxSeq = 0x7FFFFFFF;
 constexpr uint16_t kTimeoutMin = 50, kTimeoutMax = 10000;
 
 static_assert(RD_MODE == RD_MODE_RELAY || RD_MODE == RD_MODE_DIRECT, "RD_MODE");
+
+#ifndef RD_RELAY_TLS
+#define RD_RELAY_TLS 0
+#endif
+#if RD_RELAY_TLS
+#if !defined(ESP32)
+#error "RD_RELAY_TLS needs an ESP32: the Ethernet shield boards and the ESP8266 build have no checked TLS"
+#endif
+#if RD_MODE != RD_MODE_RELAY
+#error "RD_RELAY_TLS is for relay mode; in direct mode put the robot behind a TLS proxy"
+#endif
+#if !defined(RD_RELAY_CA_PEM) && !defined(RD_RELAY_FINGERPRINT)
+#error "RD_RELAY_TLS needs RD_RELAY_CA_PEM or RD_RELAY_FINGERPRINT: the robot never connects unchecked"
+#endif
+#endif
 static_assert(kRxBuffer >= 96, "RD_RX_BUFFER must hold a handshake header line");
 static_assert(kRxBuffer <= 16384, "RD_RX_BUFFER beyond the protocol's frame limit");
 static_assert(kRxChunk >= 1 && kRxChunk <= 255, "RD_RX_CHUNK is 1..255");
