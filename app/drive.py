@@ -93,6 +93,17 @@ class DriveModel:
             self._held.discard(m)
             self._update()
 
+    def release_held(self) -> None:
+        """Focus loss: let go of every held motion at once.
+
+        One update, so letting go of an arc goes straight to a stop instead of
+        passing through a spin; and no `stop_requested`, so a robot that was
+        not moving is sent nothing (a watcher on a relay stops nobody).
+        """
+        if self._held:
+            self._held.clear()
+            self._update()
+
     def release_all(self) -> None:
         """Stop button, Space, focus loss, lost link: let go of everything.
 

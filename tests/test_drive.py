@@ -152,3 +152,19 @@ async def test_stop_button_while_moving_sends_exactly_one_stop() -> None:
     await sender.aclose()
     assert wire.kinds() == ["drive", "drive", "stop", "stop"]
     assert model.wheels == (0, 0)
+
+
+async def test_focus_loss_during_an_arc_goes_straight_to_stop() -> None:
+    model, wire = DriveModel(), Wire()
+    sender = DriveSender(model, wire.drive, wire.stop)
+    sender.start()
+    model.press(F)
+    model.press(L)
+    wire.sent.clear()
+    model.release_held()
+    assert wire.kinds() == ["stop"]  # no spin on the way down
+    assert model.wheels == (0, 0) and model.held == frozenset()
+    wire.sent.clear()
+    model.release_held()  # idle: a watcher's window losing focus sends nothing
+    assert wire.sent == []
+    await sender.aclose()

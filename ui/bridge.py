@@ -114,9 +114,7 @@ class Bridge(QObject):
         Unlike the Stop button this sends nothing when the robot is idle, so a
         watcher on a relay does not stop the holder's robot by switching windows.
         """
-        drive = self.session.drive
-        for motion in drive.held:
-            drive.release(motion)
+        self.session.drive.release_held()
 
     def _on_app_state(self, state: Qt.ApplicationState) -> None:
         if state != Qt.ApplicationState.ApplicationActive:
