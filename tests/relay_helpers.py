@@ -9,11 +9,15 @@ import base64
 import json
 import os
 import socket
+import subprocess
+import sys
+import time
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conftest import MS
+from conftest import MS, free_port
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -169,3 +173,81 @@ class RawPeer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+# ---------------------------------------------------------------- cluster: Redis and relay processes
+
+
+def _wait_until(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.02)
+
+
+class RedisServer:
+    """Debian's redis-server on a free loopback port, nothing saved to disk."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_until(self._answers, 10, f"redis-server on port {self.port} did not start")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class RelayProcess:
+    """`python -m app.relay --open --redis URL` on a free port; its log goes to a file."""
+
+    def __init__(self, redis_url: str, log: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app.relay", "--open", "--port", str(self.port),
+                 "--redis", redis_url, *extra],
+                stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def said(self, text: str) -> bool:
+        return text in self.log.read_text(errors="replace")
+
+    def wait_joined(self, timeout: float = 15.0) -> None:
+        """Until the relay listens and joined the cluster through Redis."""
+        _wait_until(lambda: self.said("cluster: joined"), timeout,
+                    f"relay on {self.port} did not join the cluster:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+

@@ -51,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         "--max-per-ip", type=int, default=Limits.per_ip, metavar="N",
         help="connections one IP address may hold (%(default)s; 0 = no limit)",
     )
+    parser.add_argument(
+        "--redis", metavar="URL",
+        help="share robots, operators and control with every relay process using this Redis, "
+             "e.g. redis://127.0.0.1:6379/0",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="start N relay processes sharing the port (needs --redis; %(default)s)",
+    )
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="log every connection detail")
     return parser
 
@@ -89,6 +99,23 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return context
 
 
+def _check_cluster(args: argparse.Namespace) -> None:
+    """--workers needs --redis and a fixed port; --redis needs redis-py."""
+    if args.workers < 1:
+        raise ConfigError("--workers must be 1 or more")
+    if args.workers > 1 and not args.redis:
+        raise ConfigError("--workers needs --redis: the processes share state through it")
+    if args.workers > 1 and args.port == 0:
+        raise ConfigError("--workers needs a fixed --port for the processes to share")
+    if args.redis:
+        if not args.redis.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"--redis wants redis://HOST:PORT/DB, not {args.redis!r}")
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ConfigError("--redis needs the redis package: pip install 'redis>=5'") from None
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     if args.max_per_ip < 0:
         raise ConfigError("--max-per-ip must be 0 (no limit) or more")
@@ -102,8 +129,14 @@ async def _serve(args: argparse.Namespace, auth: Auth, context: ssl.SSLContext |
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, AttributeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
+    cluster = None
+    if args.redis:
+        from app.relay.cluster import ClusterConfig
+
+        cluster = ClusterConfig(args.redis)
     async with serve_relay(
-        auth, args.host, args.port, limits=_limits(args), ssl=context, origins=args.origin
+        auth, args.host, args.port, limits=_limits(args), ssl=context, origins=args.origin,
+        cluster=cluster, reuse_port=args.reuse_port,
     ):
         await stop.wait()
         log.info("shutting down")
@@ -116,10 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         auth = _auth(args)
         _limits(args)
+        _check_cluster(args)
         context = _tls(args)
     except ConfigError as exc:
         print(f"robodeck-relay: error: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1:
+        from app.relay.workers import run_workers
+
+        return run_workers(args.workers, sys.argv[1:] if argv is None else argv)
     try:
         asyncio.run(_serve(args, auth, context))
     except OSError as exc:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
 
@@ -42,6 +44,14 @@ class RobotStats:
     telemetry_in: int
     robot: PeerStats | None
     operators: dict[str, PeerStats]
+
+
+class RobotSink(Protocol):
+    """Where frames for the robot go: its outbox here, or another relay process."""
+
+    def put(self, frame: str) -> None: ...
+    def put_drive(self, frame: str) -> None: ...
+    def put_stop(self, frame: str) -> None: ...
 
 
 def _decode(frame: str | bytes) -> p.Message:
@@ -77,13 +87,18 @@ class Room:
 
     # ------------------------------------------------------------ robot side
 
-    def attach_robot(self, ws: ServerConnection) -> tuple[RobotOutbox, RobotOutbox | None]:
+    def close(self) -> None:
+        """The room is empty and forgotten (a cluster room stops listening for it)."""
+
+    async def attach_robot(
+        self, ws: ServerConnection
+    ) -> tuple[RobotOutbox, RobotOutbox | None]:
         """Make `ws` this id's robot; returns its outbox and the one it replaces."""
         old, self.robot = self.robot, RobotOutbox(ws, f"robot {self.robot_id!r}", self._limits)
         self.hello = None
         self._answer_pings()
         if old is None:
-            self._broadcast(self._presence())
+            self._announce_presence()
         self.robot.start()
         return self.robot, old
 
@@ -94,7 +109,7 @@ class Room:
         self.robot = None
         self.hello = None
         self._answer_pings()
-        self._broadcast(self._presence())
+        self._announce_presence()
 
     def from_robot(self, box: RobotOutbox, frame: str | bytes) -> None:
         """Route one frame the robot sent."""
@@ -155,9 +170,11 @@ class Room:
 
     # ------------------------------------------------------------ operator side
 
-    def join(self, ws: ServerConnection, wanted: str | None) -> tuple[str, OperatorOutbox]:
+    async def join(self, ws: ServerConnection, wanted: str | None) -> tuple[str, OperatorOutbox]:
         """Add an operator; it learns presence, the robot's hello and who drives."""
-        name = self.board.join(wanted)
+        return self._welcome(ws, self.board.join(wanted))
+
+    def _welcome(self, ws: ServerConnection, name: str) -> tuple[str, OperatorOutbox]:
         box = OperatorOutbox(ws, f"operator {name!r} of robot {self.robot_id!r}", self._limits)
         self.operators[name] = box
         box.put(self._presence())
@@ -174,14 +191,21 @@ class Room:
             self._stop_robot(f"{name} (in control) left")
         self._broadcast_control()
 
-    def from_operator(self, name: str, frame: str | bytes) -> None:
-        """Route one frame an operator sent, or answer it with `err`."""
+    def from_operator(self, name: str, frame: str | bytes) -> Awaitable[None] | None:
+        """Route one frame an operator sent, or answer it with `err`.
+
+        Returns what to await before the operator's next frame, if anything
+        (a control change that a cluster room must first agree with Redis).
+        """
         try:
-            self._operator_message(name, _decode(frame), frame)
+            return self._operator_message(name, _decode(frame), frame)
         except (ProtocolError, RelayRefusal) as exc:
             self._refuse(self.operators[name], exc)
+            return None
 
-    def _operator_message(self, name: str, msg: p.Message, frame: str | bytes) -> None:
+    def _operator_message(
+        self, name: str, msg: p.Message, frame: str | bytes
+    ) -> Awaitable[None] | None:
         assert isinstance(frame, str)  # _decode refused bytes
         match msg:
             case p.Drive():
@@ -193,20 +217,26 @@ class Room:
             case p.Ping():
                 self._ping(name, msg.id, frame)
             case p.Take() | p.Release() | p.Give():
-                self._control(name, msg)
+                return self._control(name, msg)
             case p.Err():
                 log.info("%s refused a frame: %s %s", self.operators[name].label, msg.code, msg.msg)
             case p.Pong():
                 pass
             case _:
                 raise UnknownType(f"an operator may not send {msg.TYPE!r}")
+        return None
 
-    def _robot_for(self, name: str, *, need_control: bool) -> RobotOutbox:
+    def _sink(self, name: str) -> RobotSink | None:
+        """Where operator `name`'s frames for the robot go (None: the robot is offline)."""
+        return self.robot
+
+    def _robot_for(self, name: str, *, need_control: bool) -> RobotSink:
         if need_control and self.board.holder != name:
             raise NotInControl(f"{self.board.holder or 'nobody'} holds control; send take first")
-        if self.robot is None:
+        sink = self._sink(name)
+        if sink is None:
             raise RobotOffline(f"robot {self.robot_id!r} is offline; the frame was dropped")
-        return self.robot
+        return sink
 
     def _stop_from(self, name: str, frame: str) -> None:
         """Anyone may stop the robot; a watcher's stop goes out as seq 0.
@@ -224,15 +254,19 @@ class Room:
 
     def _ping(self, name: str, ping_id: int, frame: str) -> None:
         """Forward to the robot, or answer here while it is offline so links stay up."""
-        if self.robot is None:
+        sink = self._sink(name)
+        if sink is None:
             self.operators[name].put(p.encode(p.Pong(id=ping_id)))
             return
+        self._remember_ping(ping_id, name)
+        sink.put(frame)
+
+    def _remember_ping(self, ping_id: int, name: str) -> None:
         self._pings.setdefault(ping_id, []).append(name)
         if len(self._pings) > MAX_PINGS:
             del self._pings[next(iter(self._pings))]
-        self.robot.put(frame)
 
-    def _control(self, name: str, msg: p.Take | p.Release | p.Give) -> None:
+    def _control(self, name: str, msg: p.Take | p.Release | p.Give) -> Awaitable[None] | None:
         before = self.board.holder
         match msg:
             case p.Take():
@@ -247,6 +281,7 @@ class Room:
             self.operators[name].put(p.encode(self.board.view(name)))  # nothing changed: confirm
         else:
             self._broadcast_control()
+        return None
 
     # ------------------------------------------------------------ helpers
 
@@ -257,6 +292,10 @@ class Room:
 
     def _presence(self) -> str:
         return p.encode(p.Presence(id=self.robot_id, online=self.robot is not None))
+
+    def _announce_presence(self) -> None:
+        """Tell every operator whether the robot is online (it just came or went)."""
+        self._broadcast(self._presence())
 
     def _broadcast(self, frame: str) -> None:
         for box in self.operators.values():

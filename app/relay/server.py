@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
@@ -30,6 +30,9 @@ from app.relay.limits import AddressCount, Limits, RateBucket
 from app.relay.peers import close_or_abort
 from app.relay.room import RobotStats, Room
 from app.relay.watch import RelayConnection, Watchdog, connection_class
+
+if TYPE_CHECKING:
+    from app.relay.cluster import ClusterConfig, ClusterNode
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class Relay:
 
     `ssl` (app.tls.server_context) makes it serve wss://; `origins`, if
     given, is the allowlist for browser pages (requests with an Origin).
+    `cluster` (app.relay.cluster.ClusterConfig) shares robots, operators and
+    control with every other relay process using the same Redis;
+    `reuse_port` lets several processes listen on one port (--workers).
     """
 
     def __init__(
@@ -55,6 +61,8 @@ class Relay:
         *,
         ssl: ssl.SSLContext | None = None,
         origins: Iterable[str] | None = None,
+        cluster: ClusterConfig | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.auth = auth
         self.host = ""
@@ -67,11 +75,19 @@ class Relay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections: set[RelayConnection] = set()
         self._watchdog: asyncio.Task[None] | None = None
+        self._cluster_config = cluster
+        self.cluster: ClusterNode | None = None
+        self._reuse_port = reuse_port
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (0 picks a free port). Raises ConfigError or OSError."""
         check_bind(self.auth, host)
         limits = self.limits
+        if self._cluster_config is not None:
+            from app.relay.cluster import ClusterNode  # needs redis-py: only with --redis
+
+            self.cluster = ClusterNode(self._cluster_config)
+            self.cluster.start()
         self._server = await serve(
             self._handle, host, port,
             process_request=Gatekeeper(self.auth, self.origins, self._crowded),
@@ -83,6 +99,7 @@ class Relay:
             close_timeout=limits.close_timeout,
             create_connection=connection_class(self.addresses, limits),
             ssl=self.ssl,
+            reuse_port=self._reuse_port or None,
             server_header=None,  # no software or version to fingerprint
             logger=_NoDebug(logging.getLogger("websockets.server")),
         )
@@ -115,6 +132,8 @@ class Relay:
                 await self._server.wait_closed()
         if self._tasks:
             await asyncio.wait(self._tasks)
+        if self.cluster is not None:
+            await self.cluster.aclose()
         log.info("relay stopped")
 
     def _abort_stuck(self) -> None:
@@ -142,9 +161,7 @@ class Relay:
         assert ws.request is not None and isinstance(ws, RelayConnection)
         endpoint = parse_endpoint(ws.request.path)
         assert endpoint is not None, "the gatekeeper let an unknown path through"
-        room = self._rooms.setdefault(
-            endpoint.robot_id, Room(endpoint.robot_id, self.limits)
-        )
+        room = self._rooms.get(endpoint.robot_id) or self._new_room(endpoint.robot_id)
         self._connections.add(ws)
         try:
             if endpoint.role is Role.ROBOT:
@@ -155,9 +172,20 @@ class Relay:
             self._connections.discard(ws)
             if room.empty and self._rooms.get(room.robot_id) is room:
                 del self._rooms[room.robot_id]
+                room.close()
+
+    def _new_room(self, robot_id: str) -> Room:
+        if self.cluster is not None:
+            from app.relay.cluster import ClusterRoom
+
+            room: Room = ClusterRoom(robot_id, self.limits, self.cluster)
+        else:
+            room = Room(robot_id, self.limits)
+        self._rooms[robot_id] = room
+        return room
 
     async def _serve_robot(self, ws: RelayConnection, room: Room) -> None:
-        box, old = room.attach_robot(ws)
+        box, old = await room.attach_robot(ws)
         ws.outbox = box
         log.info("%s online from %s", box.label, peer_address(ws))
         if old is not None:
@@ -170,7 +198,7 @@ class Relay:
             await box.aclose()
 
     async def _serve_operator(self, ws: RelayConnection, room: Room, wanted: str | None) -> None:
-        name, box = room.join(ws, wanted)
+        name, box = await room.join(ws, wanted)
         ws.outbox = box
         log.info("%s connected from %s", box.label, peer_address(ws))
         try:
@@ -187,7 +215,11 @@ class Relay:
         task.add_done_callback(self._tasks.discard)
 
     async def _pump(
-        self, ws: RelayConnection, deliver: Callable[[str | bytes], None], label: str, rate: float
+        self,
+        ws: RelayConnection,
+        deliver: Callable[[str | bytes], Awaitable[None] | None],
+        label: str,
+        rate: float,
     ) -> None:
         """Hand every received frame to `deliver` until the connection ends, then log how.
 
@@ -205,7 +237,9 @@ class Relay:
                 if not bucket.take():
                     self._flooded(ws, label, rate)
                     continue
-                deliver(frame)
+                pending = deliver(frame)
+                if pending is not None:
+                    await pending  # e.g. a control change agreed with the cluster first
                 await asyncio.sleep(0)
         except ConnectionClosedError as exc:
             _log_close(label, exc)
@@ -234,9 +268,13 @@ async def serve_relay(
     limits: Limits | None = None,
     ssl: ssl.SSLContext | None = None,
     origins: Iterable[str] | None = None,
+    cluster: ClusterConfig | None = None,
+    reuse_port: bool = False,
 ) -> AsyncIterator[Relay]:
     """Run a relay for the duration of the `async with` block (tests, benchmarks, the CLI)."""
-    relay = Relay(auth, limits, ssl=ssl, origins=origins)
+    relay = Relay(
+        auth, limits, ssl=ssl, origins=origins, cluster=cluster, reuse_port=reuse_port
+    )
     await relay.start(host, port)
     try:
         yield relay
