@@ -14,7 +14,11 @@ void side(uint8_t pwm, uint8_t in1, uint8_t in2, bool invert, uint8_t trim, int8
   // Direction first, so the wheel never runs the wrong way at the new duty.
   digitalWrite(in1, speed > 0 ? HIGH : LOW);
   digitalWrite(in2, speed < 0 ? HIGH : LOW);
-  analogWrite(pwm, (int)((uint16_t)magnitude * trim * 255u / 10000u));
+  // duty = x * 255 / 10000 for x = magnitude * trim <= 10000, exactly, in
+  // 16 bits (`unsigned` is 16 on AVR: x * 255 would wrap): x = 16q + r,
+  // and x * 51 / 2000 = (51q + 51r / 16) / 125, with both parts floored.
+  uint16_t x = (uint16_t)(magnitude * trim);
+  analogWrite(pwm, (int)(((x >> 4) * 51u + (x & 15) * 51u / 16) / 125));
 }
 
 }  // namespace
