@@ -32,6 +32,14 @@
 #endif
 #endif
 
+// Keeps a function out of line where LTO's -Os inlining would copy it into
+// every caller (measured: it then costs more flash than the call).
+#if defined(__GNUC__)
+#define RD_NOINLINE __attribute__((noinline))
+#else
+#define RD_NOINLINE
+#endif
+
 namespace rd {
 
 /** Byte `i` of the P-string `p`. */

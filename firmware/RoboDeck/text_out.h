@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "rd_pgm.h"
+
 namespace rd {
 
 class Out {
@@ -15,8 +17,8 @@ class Out {
   typedef void (*Sink)(void *ctx, const uint8_t *data, uint16_t len);
 
   /** A counting Out: nothing is written, only `count()` grows. */
-  Out() {}
-  Out(uint8_t *chunk, uint16_t cap, Sink sink, void *ctx)
+  RD_NOINLINE Out() {}
+  RD_NOINLINE Out(uint8_t *chunk, uint16_t cap, Sink sink, void *ctx)
       : buf_(chunk), cap_(cap), sink_(sink), ctx_(ctx) {}
 
   /** From now on XOR every byte with this 4-byte key (RFC 6455 5.3). */

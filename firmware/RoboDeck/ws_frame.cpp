@@ -27,9 +27,10 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
     case kHead1: return header1(b);
     case kLen:
       // 5.2: 16- or 64-bit big-endian length; a 64-bit one has its top bit 0.
+      // 16 bits suffice: a length past them is beyond any buffer (<= 16 KB).
       if (need_ == 8 && (b & 0x80)) return fail(kCloseProtocol);
-      if (remaining_ > 0xFFFFFFu) return fail(kCloseTooBig);
-      remaining_ = (remaining_ << 8) | b;
+      if (remaining_ > 0xFF) return fail(kCloseTooBig);
+      remaining_ = (uint16_t)(remaining_ << 8 | b);
       return --need_ ? kNone : lengthDone();
     case kMask:
       mask_[4 - need_] = b;
@@ -80,7 +81,7 @@ WsDecoder::Event WsDecoder::header1(uint8_t b) {
 WsDecoder::Event WsDecoder::lengthDone() {
   bool control = opcode_ & 0x08;
   uint16_t used = msgLen_;
-  if (remaining_ > (uint32_t)(cap_ - used)) return fail(kCloseTooBig);
+  if (remaining_ > cap_ - used) return fail(kCloseTooBig);
   write_ = used;
   if (!control && opcode_ != kOpCont) binary_ = opcode_ == kOpBinary;
   maskPos_ = 0;

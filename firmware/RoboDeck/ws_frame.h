@@ -51,7 +51,7 @@ class WsDecoder {
   uint16_t cap_;
   uint16_t msgLen_ = 0;     // bytes of the (fragmented) message so far
   uint16_t start_ = 0, size_ = 0;
-  uint32_t remaining_ = 0;  // payload bytes still to read in this frame
+  uint16_t remaining_ = 0;  // payload bytes still to read in this frame
   uint16_t write_ = 0;      // where the next payload byte goes
   uint16_t code_ = 0;
   uint8_t mask_[4] = {0, 0, 0, 0};

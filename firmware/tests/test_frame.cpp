@@ -113,6 +113,9 @@ TEST_CASE("decoder: protocol errors close with 1002, oversize with 1009") {
       {"close code 1016", hex("88 02 03 f8"), false, "E", "", 1002},
       {"frame over the buffer", hex("81 7e 00 41"), false, "E", "", 1009},
       {"huge 64-bit length", hex("81 7f 00 00 00 01 00 00 00 00"), false, "E", "", 1009},
+      {"length of 65536: no 16-bit wrap", hex("81 7f 00 00 00 00 00 01 00 00"), false, "E", "",
+       1009},
+      {"16-bit length of 65535", hex("81 7e ff ff"), false, "E", "", 1009},
       {"fragments over the buffer", hex("01 30") + Bytes(48, 'a') + hex("80 20") + Bytes(32, 'b'),
        false, "E", "", 1009},
       {"ping that does not fit after a fragment", hex("01 3e") + Bytes(62, 'a') + hex("89 04") +
