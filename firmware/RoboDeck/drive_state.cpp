@@ -5,12 +5,12 @@ namespace rd {
 bool DriveState::drive(int8_t l, int8_t r, int32_t seq, uint32_t now) {
   if (seq <= ack_) return false;  // stale: a newer command was already applied
   left_ = l, right_ = r, ack_ = seq;
-  lastDrive_ = now;
+  lastDrive_ = (uint16_t)now;
   return true;
 }
 
 bool DriveState::expire(uint32_t now) {
-  if ((left_ == 0 && right_ == 0) || now - lastDrive_ < timeout) return false;
+  if ((left_ == 0 && right_ == 0) || (uint16_t)((uint16_t)now - lastDrive_) < timeout) return false;
   left_ = right_ = 0;
   return true;
 }

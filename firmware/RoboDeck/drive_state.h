@@ -33,7 +33,9 @@ class DriveState {
  private:
   int8_t left_ = 0, right_ = 0;
   int32_t ack_ = 0;
-  uint32_t lastDrive_ = 0;
+  // 16 bits: the timeout is at most 10 s and expire() runs every loop (the
+  // watchdog resets a loop stuck for 8 s), so the wrap at 65 s never shows.
+  uint16_t lastDrive_ = 0;
 };
 
 }  // namespace rd
