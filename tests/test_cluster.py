@@ -10,6 +10,10 @@ dies is let go of within 3.75 s, which the 5 s bounds below check.
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -73,12 +77,16 @@ async def operator_on(
 
 
 async def control_until(ws: ClientConnection, holder: str | None, timeout: float) -> dict[str, Any]:
-    """The first `control` naming `holder`, skipping others."""
-    async with asyncio.timeout(timeout):
-        while True:
-            msg = await until(ws, "control", timeout)
-            if msg["holder"] == holder:
-                return msg
+    """The first `control` naming `holder`; on a timeout, says what came instead."""
+    seen: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                seen.append(await recv(ws, timeout))
+                if seen[-1]["t"] == "control" and seen[-1]["holder"] == holder:
+                    return seen[-1]
+    except TimeoutError:
+        raise AssertionError(f"no control naming {holder!r}; got {seen}") from None
 
 
 async def presence_until(ws: ClientConnection, timeout: float, **want: Any) -> dict[str, Any]:
@@ -87,6 +95,17 @@ async def presence_until(ws: ClientConnection, timeout: float, **want: Any) -> d
             msg = await until(ws, "presence", timeout)
             if all(msg.get(k) == v for k, v in want.items()):
                 return msg
+
+
+async def driven_from_afar(
+    stack: AsyncExitStack, robot_relay: RelayProcess, operator_relay: RelayProcess
+) -> tuple[ClientConnection, ClientConnection]:
+    """A robot on one process, and ann on another whose first drive reached it."""
+    robot = await robot_on(stack, robot_relay)
+    ann, _ = await operator_on(stack, operator_relay, "ann")
+    await ann.send(p.encode(p.Drive(l=50, r=50, seq=1)))
+    await robot_got(robot, "drive", 2000 * MS)
+    return robot, ann
 
 
 async def take_outcome(op: ClientConnection) -> str:
@@ -173,11 +192,8 @@ async def test_killed_processes_release_control_and_presence_within_5_s(
     relays: list[RelayProcess], stack: AsyncExitStack
 ) -> None:
     a, b, c = relays
-    robot = await robot_on(stack, a)
-    ann, _ = await operator_on(stack, b, "ann")
+    robot, _ = await driven_from_afar(stack, a, b)
     bob, _ = await operator_on(stack, c, "bob")
-    await ann.send(p.encode(p.Drive(l=50, r=50, seq=1)))
-    await robot_got(robot, "drive", 2000 * MS)
 
     b.kill()  # ann's relay: the operator in control is gone with it
     killed = time.monotonic()
@@ -205,11 +221,8 @@ async def test_redis_restart_keeps_local_routing_and_recovers(
     redis_server: RedisServer, relays: list[RelayProcess], stack: AsyncExitStack
 ) -> None:
     a, b, _ = relays
-    robot = await robot_on(stack, a)
-    ann, _ = await operator_on(stack, b, "ann")  # in control, on another process
+    robot, ann = await driven_from_afar(stack, a, b)  # ann in control, on another process
     carl, _ = await operator_on(stack, a, "carl")  # a watcher beside the robot
-    await ann.send(p.encode(p.Drive(l=50, r=50, seq=1)))
-    await robot_got(robot, "drive", 2000 * MS)
 
     redis_server.stop()
     await robot_got(robot, "stop", 2000 * MS)  # its driver is out of reach
@@ -232,3 +245,96 @@ async def test_redis_restart_keeps_local_routing_and_recovers(
     await ann.send(p.encode(p.Drive(l=30, r=30, seq=4)))
     drive = await robot_got(robot, "drive", 2000 * MS)
     assert drive["seq"] == 4  # nothing older leaked through after the outage
+
+
+async def test_drives_across_processes_stay_in_order_and_leaving_stops(
+    relays: list[RelayProcess], stack: AsyncExitStack
+) -> None:
+    robot, ann = await driven_from_afar(stack, *relays[:2])
+    for seq in range(2, 201):  # far faster than the relay's 50 drives/s toward a robot
+        await ann.send(p.encode(p.Drive(l=seq % 100, r=0, seq=seq)))
+    seqs: list[int] = []
+    with pytest.raises(TimeoutError):
+        while True:
+            seqs.append((await robot_got(robot, "drive", 500 * MS))["seq"])
+    assert seqs == sorted(seqs) and seqs[-1] == 200  # latest wins, never an older one later
+    assert len(seqs) < 200  # superseded drives were dropped, not queued
+
+    await ann.close()
+    left = time.monotonic()
+    await robot_got(robot, "stop", 2000 * MS)
+    assert time.monotonic() - left < 1.0  # at once, not after a lock expiry
+
+
+async def test_a_robot_reconnecting_to_another_process_replaces_the_old_link(
+    relays: list[RelayProcess], stack: AsyncExitStack
+) -> None:
+    a, b, c = relays
+    old = await robot_on(stack, a)
+    bob, _ = await operator_on(stack, c, "bob")
+    new = await robot_on(stack, b)
+    await old.wait_closed()
+    assert old.close_code == 1008 and old.close_reason == "replaced"
+    assert (await until(bob, "hello", 2000 * MS))["id"] == "rover"
+    offline = [m for m in await quiet(bob, 300 * MS) if m["t"] == "presence" and not m["online"]]
+    assert not offline  # operators see no offline flicker
+    await bob.send(p.encode(p.Drive(l=10, r=10, seq=1)))
+    assert (await robot_got(new, "drive", 2000 * MS))["seq"] == 1
+
+
+async def test_workers_share_one_port(redis_server: RedisServer, tmp_path: Path) -> None:
+    log = tmp_path / "workers.log"
+    port = free_port()
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app.relay", "--open", "--port", str(port),
+            "--redis", redis_server.url, "--workers", "2", stderr=out,
+        )
+    try:
+        async with asyncio.timeout(15):
+            while log.read_text().count("cluster: joined") < 2:
+                await asyncio.sleep(0.05)
+        async with AsyncExitStack() as stack:
+            url = f"ws://127.0.0.1:{port}"
+            robot = await stack.enter_async_context(await dial(f"{url}/robot/rover"))
+            await robot.send(hello())
+            ops = [await stack.enter_async_context(await dial(f"{url}/client/rover"))
+                   for _ in range(6)]
+            for op in ops:  # wherever each landed, it sees the robot and one holder
+                await presence_until(op, 3000 * MS, online=True)
+            views = [await until(op, "control", 3000 * MS) for op in ops]
+            holders = {v["holder"] for v in views}
+            await asyncio.sleep(300 * MS)  # any later control update
+            for i, op in enumerate(ops):
+                views[i] = ([views[i]] + [m for m in await quiet(op, 50 * MS) if m["t"] == "control"])[-1]
+            assert len({v["holder"] for v in views}) == 1, (holders, views)
+            holder = next(op for op, v in zip(ops, views, strict=True) if v["you"])
+            await holder.send(p.encode(p.Drive(l=5, r=5, seq=1)))
+            assert (await robot_got(robot, "drive", 2000 * MS))["seq"] == 1
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = log.read_text()
+    assert len(set(re.findall(r"as process (\w+)", text))) == 2, text
+    assert "Traceback" not in text, text
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--workers", "2"], "--workers needs --redis"),
+    (["--workers", "2", "--redis", "redis://127.0.0.1:1/0", "--port", "0"], "fixed --port"),
+    (["--redis", "http://x"], "redis://HOST:PORT/DB"),
+])
+def test_cluster_options_are_checked(args: list[str], says: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app.relay", "--open", *args], capture_output=True, timeout=20,
+    )
+    assert done.returncode == 2
+    assert says in done.stderr.decode()
+
+
+def test_without_redis_nothing_imports_it() -> None:
+    code = "import sys, app.relay, app.relay.cli; assert 'redis' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)

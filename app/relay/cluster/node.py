@@ -150,6 +150,8 @@ class ClusterNode:
             await room.recover()
         self.up = True
         self._broken.clear()
+        for room in list(self.rooms.values()):
+            room.cluster_changed()
         log.info("cluster: joined through redis at %s as process %s", self.config.url, self.proc)
         if self._down_since is not None:
             log.warning("redis is back after %.1f s: cross-process routing restored",
