@@ -5,7 +5,9 @@ namespace rd {
 void Sampler::start(uint16_t rate, uint32_t now) {
   rate_ = rate;
   next_ = now, frac_ = 0, count_ = 0;
-  uint32_t target = (uint32_t)rate * kTelPeriodMs / 1000;
+  // A period that divides a second (the usual) needs no 32-bit division.
+  uint32_t target = 1000 % kTelPeriodMs == 0 ? rate / (1000 / kTelPeriodMs)
+                                             : (uint32_t)rate * kTelPeriodMs / 1000;
   target_ = (uint8_t)(target < 1 ? 1 : target > kBatchMax ? kBatchMax : target);
 }
 
