@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.procs import free_port, wait_for_port
+from bench.procs import free_port, stop, wait_for_port
 from bench.stats import percentiles_ms, ratio
 
 #: Connections one process may hold, plus the generator's own: raise the soft limit.
@@ -79,12 +79,7 @@ def server(args: Sequence[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
         wait_for_port(port)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
 
 
 @dataclass

@@ -338,3 +338,40 @@ def test_cluster_options_are_checked(args: list[str], says: str) -> None:
 def test_without_redis_nothing_imports_it() -> None:
     code = "import sys, app.relay, app.relay.cli; assert 'redis' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
+
+
+async def publishes(redis_server: RedisServer) -> int:
+    """PUBLISH commands Redis has run so far."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+
+
+async def test_telemetry_crosses_redis_only_toward_listening_processes(
+    redis_server: RedisServer, relays: list[RelayProcess], stack: AsyncExitStack
+) -> None:
+    a, b, _ = relays
+    robot = await robot_on(stack, a)
+    carl, _ = await operator_on(stack, a, "carl")  # beside the robot: nobody elsewhere
+    await asyncio.sleep(1600 * MS)  # two heartbeats counted the listeners
+    before = await publishes(redis_server)
+    for seq in range(100):
+        await robot.send(tel(seq))
+    for _ in range(100):
+        await until(carl, "tel", 2000 * MS)
+    assert await publishes(redis_server) - before < 20  # heartbeats only, no telemetry
+
+    ann, _ = await operator_on(stack, b, "ann")
+    await asyncio.sleep(200 * MS)
+    await robot.send(tel(500))
+    assert (await until(ann, "tel", 2000 * MS))["seq"] == 500  # at once, not a heartbeat later
+
+
+def test_presence_with_cluster_state_still_decodes() -> None:
+    frame = '{"t":"presence","id":"rover","online":true,"cluster":"down"}'
+    assert p.decode(frame) == p.Presence(id="rover", online=True)

@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("app.relay.cluster")
 
-#: How long to wait for a Redis listener before looking again whether to stop.
-LISTEN_S = 1.0
-
-
 @dataclass(frozen=True)
 class ClusterConfig:
     """Where Redis is and how quickly a dead process is let go of."""
@@ -211,7 +207,7 @@ class ClusterNode:
     async def _listen(self) -> None:
         assert self._pubsub is not None
         while True:
-            msg = await self._pubsub.get_message(timeout=LISTEN_S)
+            msg = await self._pubsub.get_message(timeout=None)  # a dead Redis ends it
             if msg is not None and msg.get("type") == "message":
                 self._dispatch(msg["channel"], msg["data"])
 
@@ -232,6 +228,17 @@ class ClusterNode:
             await asyncio.sleep(self.config.heartbeat)
             for room in list(self.rooms.values()):
                 room.apply(scripts.parse_state(await self.sync(room, recover=False)))
+                if room.robot is not None:
+                    await self._count_listeners(room)
+
+    async def _count_listeners(self, room: ClusterRoom) -> None:
+        """Does any other process listen to this robot's telemetry? If not, keep it here."""
+        assert self._client is not None
+        try:
+            counts = await self._client.pubsub_numsub(room.prefix + "up")
+        except (RedisError, OSError) as exc:
+            raise ClusterDown(str(exc)) from exc
+        room.listened = bool(counts and counts[0][1])
 
     async def sync(self, room: ClusterRoom, *, recover: bool) -> str:
         """Refresh (or re-create) this process's keys of one robot id; the state after."""
@@ -260,5 +267,8 @@ class ClusterNode:
         self._channels = wanted
         if new:
             await self._pubsub.subscribe(*new)
+            for channel in new:  # tell the robot's process to send its telemetry this way
+                if channel.endswith(":up"):
+                    self.publisher.publish(channel[:-2] + "down", "i\n\n")
         if old:
             await self._pubsub.unsubscribe(*old)

@@ -50,6 +50,9 @@ class Publisher:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            if len(self._queue) == 1:  # the usual case for drives: no pipeline to build
+                await client.execute_command(*self._queue.popleft())
+                continue
             pipe = client.pipeline(transaction=False)
             for _ in range(min(BATCH, len(self._queue))):
                 pipe.execute_command(*self._queue.popleft())

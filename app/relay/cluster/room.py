@@ -5,7 +5,7 @@ the operators connected here exactly as before. On top of it:
 
 - telemetry, hello, err and pong of a robot connected here are published
   once on the robot id's `up` channel, which only processes with operators
-  of that robot subscribe to;
+  of that robot subscribe to (telemetry not at all while none does);
 - frames for a robot connected elsewhere go on its `down` channel as
   `<kind>\\n<session id>\\n<frame>`, in order; the robot's process checks the
   sender against the holder it knows and puts them into the robot's
@@ -81,6 +81,8 @@ class ClusterRoom(Room):
         self.sids: dict[str, str] = {}  # session id of each operator connected here
         self._joining = 0
         self._shown: tuple[bool, bool] | None = None  # (online, cluster up) last announced
+        #: Does another process listen to this robot's telemetry (the heartbeat counts)?
+        self.listened = True
         node.rooms[robot_id] = self
 
     def close(self) -> None:
@@ -227,7 +229,7 @@ class ClusterRoom(Room):
 
     def _telemetry(self, frame: str) -> None:
         super()._telemetry(frame)
-        if self.robot is not None and self.node.up:
+        if self.listened and self.robot is not None and self.node.up:
             self.node.publisher.publish(self.prefix + "up", frame, droppable=True)
 
     def _robot_message(self, msg: p.Message, frame: str | bytes) -> None:
@@ -281,6 +283,9 @@ class ClusterRoom(Room):
         if robot is None:
             return
         kind, sid, frame = data.split("\n", 2)
+        if kind == "i":
+            self.listened = True  # a process just subscribed to our telemetry
+            return
         in_control = sid != "" and sid == self.state.holder_sid
         if kind == "s":
             robot.put_stop(frame if in_control else STOP)
