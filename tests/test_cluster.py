@@ -375,3 +375,11 @@ async def test_telemetry_crosses_redis_only_toward_listening_processes(
 def test_presence_with_cluster_state_still_decodes() -> None:
     frame = '{"t":"presence","id":"rover","online":true,"cluster":"down"}'
     assert p.decode(frame) == p.Presence(id="rover", online=True)
+
+
+def test_the_log_never_shows_a_redis_password() -> None:
+    from app.relay.cluster.node import shown_url
+
+    assert shown_url("redis://:s3cret@10.0.0.5:6379/0") == "redis://***@10.0.0.5:6379/0"
+    assert "pw" not in shown_url("rediss://relay:pw@redis.lab/1")
+    assert shown_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

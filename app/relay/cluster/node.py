@@ -24,6 +24,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from itertools import count
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -52,6 +53,16 @@ class ClusterConfig:
     heartbeat: float = 0.75
     #: Seconds a Redis command may take before Redis counts as unreachable.
     timeout: float = 2.0
+
+
+def shown_url(url: str) -> str:
+    """The Redis URL for the log, without a password it may carry."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
 
 
 class ClusterDown(Exception):
@@ -103,7 +114,7 @@ class ClusterNode:
                 self._down_since = asyncio.get_running_loop().time()
                 log.error("redis unreachable at %s (%s): cross-process routing is down; "
                           "serving robots and operators of this process only, retrying",
-                          self.config.url, failure)
+                          shown_url(self.config.url), failure)
             self._went_down()
             await self._disconnect()
             await asyncio.sleep(next(delays))
@@ -148,7 +159,8 @@ class ClusterNode:
         self._broken.clear()
         for room in list(self.rooms.values()):
             room.cluster_changed()
-        log.info("cluster: joined through redis at %s as process %s", self.config.url, self.proc)
+        log.info("cluster: joined through redis at %s as process %s",
+                 shown_url(self.config.url), self.proc)
         if self._down_since is not None:
             log.warning("redis is back after %.1f s: cross-process routing restored",
                         asyncio.get_running_loop().time() - self._down_since)
