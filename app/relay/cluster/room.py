@@ -83,6 +83,7 @@ class ClusterRoom(Room):
         self._shown: tuple[bool, bool] | None = None  # (online, cluster up) last announced
         #: Does another process listen to this robot's telemetry (the heartbeat counts)?
         self.listened = True
+        self._replaced: RobotOutbox | None = None  # our robot, being closed for a newer one
         node.rooms[robot_id] = self
 
     def close(self) -> None:
@@ -160,6 +161,9 @@ class ClusterRoom(Room):
             self._broadcast_control()
 
     def _replaced_elsewhere(self, box: RobotOutbox) -> None:
+        if box is self._replaced:
+            return  # already being closed; later states say the same
+        self._replaced = box
         log.info("robot %r connected to another relay process; closing this one (1008)",
                  self.robot_id)
         self.node.spawn(close_or_abort(box.ws, 1008, "replaced", self._limits.close_timeout))
@@ -229,7 +233,8 @@ class ClusterRoom(Room):
 
     def _telemetry(self, frame: str) -> None:
         super()._telemetry(frame)
-        if self.listened and self.robot is not None and self.node.up:
+        robot = self.robot
+        if self.listened and robot is not None and robot is not self._replaced and self.node.up:
             self.node.publisher.publish(self.prefix + "up", frame, droppable=True)
 
     def _robot_message(self, msg: p.Message, frame: str | bytes) -> None:
@@ -280,8 +285,8 @@ class ClusterRoom(Room):
     def on_down(self, data: str) -> None:
         """A frame an operator on another process sent to our robot."""
         robot = self.robot
-        if robot is None:
-            return
+        if robot is None or robot is self._replaced:
+            return  # frames for the robot's newer connection, on another process
         kind, sid, frame = data.split("\n", 2)
         if kind == "i":
             self.listened = True  # a process just subscribed to our telemetry
