@@ -51,6 +51,7 @@ smoke: $(PKG_STAMP)
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench
 	$(PY) -m bench.load
+	$(PY) -m bench.cluster
 	$(PY) bench/firmware_bench.py
 
 screenshot: $(STAMP)
