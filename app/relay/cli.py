@@ -19,6 +19,7 @@ from pathlib import Path
 from app import tls
 from app.errors import ConfigError
 from app.relay.auth import Auth, check_bind, load_auth
+from app.relay.gc_tuning import tune_for_fan_out
 from app.relay.limits import Limits
 from app.relay.server import serve_relay
 
@@ -138,6 +139,7 @@ async def _serve(args: argparse.Namespace, auth: Auth, context: ssl.SSLContext |
         auth, args.host, args.port, limits=_limits(args), ssl=context, origins=args.origin,
         cluster=cluster, reuse_port=args.reuse_port,
     ):
+        tune_for_fan_out()
         await stop.wait()
         log.info("shutting down")
 
