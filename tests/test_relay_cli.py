@@ -151,3 +151,9 @@ def test_control_board_names_and_hand_over() -> None:
     assert board.leave("ann") is True
     assert board.holder is None
     assert board.view("op-2").operators == ("ann-2", "op-2")
+
+
+def test_operator_rate_is_checked() -> None:
+    from app.relay.cli import main
+
+    assert main(["--open", "--operator-rate", "0"]) == 2

@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         help="connections one IP address may hold (%(default)s; 0 = no limit)",
     )
     parser.add_argument(
+        "--operator-rate", type=float, default=Limits.operator_rate, metavar="N",
+        help="frames a second an operator may send before it counts as a flood "
+             "(%(default)s; the app sends about 12)",
+    )
+    parser.add_argument(
         "--redis", metavar="URL",
         help="share robots, operators and control with every relay process using this Redis, "
              "e.g. redis://127.0.0.1:6379/0",
@@ -120,7 +125,9 @@ def _check_cluster(args: argparse.Namespace) -> None:
 def _limits(args: argparse.Namespace) -> Limits:
     if args.max_per_ip < 0:
         raise ConfigError("--max-per-ip must be 0 (no limit) or more")
-    return replace(Limits(), per_ip=args.max_per_ip)
+    if args.operator_rate <= 0:
+        raise ConfigError("--operator-rate must be more than 0")
+    return replace(Limits(), per_ip=args.max_per_ip, operator_rate=args.operator_rate)
 
 
 async def _serve(args: argparse.Namespace, auth: Auth, context: ssl.SSLContext | None) -> None:
