@@ -205,6 +205,7 @@ async def test_cli_in_relay_mode_connects_and_leaves_on_sigterm(port: int) -> No
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(proc.wait, 5) == 0
             await asyncio.wait_for(ws.wait_closed(), 1)
+            assert ws.close_code == 1001  # going away, not an internal error
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
@@ -116,6 +117,10 @@ async def run_link(robot: SimRobot, ws: Connection) -> None:
             robot.receive(outbox, frame)
     except ConnectionClosed as exc:
         log.info("link lost: %s", exc)
+    except asyncio.CancelledError:  # shutting down: say so, rather than 1011
+        robot.detach(outbox)
+        await ws.close(CloseCode.GOING_AWAY, "robot shutting down")
+        raise
     finally:
         robot.detach(outbox)
         pump.cancel()
