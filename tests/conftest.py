@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -36,3 +37,12 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     root = tmp_path_factory.mktemp("robodeck-home")
     monkeypatch.setenv("ROBODECK_CONFIG_DIR", str(root / "config"))
     monkeypatch.setenv("ROBODECK_DATA_DIR", str(root / "data"))
+
+
+@pytest.fixture
+async def start_firmware() -> AsyncIterator[object]:
+    """Starts host-build firmware processes (built once per session); stops them after."""
+    from firmware_helpers import firmware_processes
+
+    async with firmware_processes() as start:
+        yield start

@@ -17,7 +17,6 @@ from firmware_helpers import (
     BACKOFF_MAX_MS,
     DRIVE_TIMEOUT_MS,
     StartFirmware,
-    firmware_processes,
 )
 
 from app.link import Link
@@ -27,11 +26,6 @@ from app.relay.server import serve_relay
 
 pytestmark = pytest.mark.timeout(60)
 
-
-@pytest.fixture
-async def start_firmware() -> AsyncIterator[StartFirmware]:
-    async with firmware_processes() as start:
-        yield start
 
 
 async def until(condition: Callable[[], bool], timeout: float = 2000 * MS) -> None:

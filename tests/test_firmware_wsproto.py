@@ -21,7 +21,6 @@ from firmware_helpers import (
     LINK_TIMEOUT_MS,
     Firmware,
     StartFirmware,
-    firmware_processes,
 )
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -37,11 +36,6 @@ from wsproto.events import (
 
 pytestmark = pytest.mark.timeout(20)
 
-
-@pytest.fixture
-async def start_firmware() -> AsyncIterator[StartFirmware]:
-    async with firmware_processes() as start:
-        yield start
 
 SUBPROTOCOL = "robodeck.v1"
 

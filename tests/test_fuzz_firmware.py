@@ -14,12 +14,11 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from conftest import MS
-from firmware_helpers import Firmware, StartFirmware, firmware_processes
+from firmware_helpers import Firmware, StartFirmware
 from fuzz_frames import bad_frame, bad_handshake, frame, fuzz_message, seed, upgrade_request
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -32,11 +31,6 @@ CONNECTIONS = 150
 
 pytestmark = pytest.mark.timeout(60)
 
-
-@pytest.fixture
-async def start_firmware() -> AsyncIterator[StartFirmware]:
-    async with firmware_processes() as start:
-        yield start
 
 
 def resources(fw: Firmware) -> tuple[int, int]:
