@@ -103,6 +103,7 @@ class PlotPanel(QWidget):
         self.origin: float | None = None
         self._data_origin = 0.0
         self._arrived_at = 0.0
+        self._view_seconds: float | None = None
         self._drawn_samples = -1
         self._cursor: tuple[ChannelPlot, QPointF] | None = None
         self.window_combo = QComboBox()
@@ -171,6 +172,7 @@ class PlotPanel(QWidget):
         self.buffer = buffer
         self.origin = None
         self._drawn_samples = -1
+        self._view_seconds = None
         for index, channel in enumerate(buffer.channels):
             plot = ChannelPlot(index, channel)
             if self.plots:
@@ -232,6 +234,7 @@ class PlotPanel(QWidget):
         for plot in self.plots:
             plot.item.enableAutoRange(y=True)
         self._drawn_samples = -1
+        self._view_seconds = None
         self.refresh()
 
     @property
@@ -283,6 +286,7 @@ class PlotPanel(QWidget):
     def _on_manual_zoom(self, _mask: object) -> None:
         """The user zoomed or panned: stop following until Autoscale."""
         self.following = False
+        self._view_seconds = None
         set_style_property(self.autoscale_button, "attention", True)
 
     # ------------------------------------------------------------ drawing
@@ -319,8 +323,10 @@ class PlotPanel(QWidget):
         for index, plot in enumerate(self.plots):
             plot.curve.setData(x, values[:, index])
             plot.curve.setPos(shift, 0)
-        if self.following and self.plots:
+        if self.following and self.plots and self._view_seconds != self.seconds:
+            # The x range only changes with the window or after a zoom, not per batch.
             self.plots[0].item.setXRange(-self.seconds, 0, padding=0)
+            self._view_seconds = self.seconds
 
     def _scroll_to(self, origin: float) -> None:
         """Put robot time `origin` at x = 0 by moving the curves, not the view."""
