@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Frames of one burst a pump routes before it lets other tasks run (a quarter
+#: of the smallest telemetry queue, Limits.operator_queue = 32).
+YIELD_EVERY = 8
+
 
 class _NoDebug(logging.LoggerAdapter[logging.Logger]):
     """websockets logs request lines and headers at DEBUG, tokens included: never let it."""
@@ -191,9 +195,18 @@ class Relay:
         if old is not None:
             log.info("%s: a new connection replaces the old one (closed with 1008)", box.label)
             self._spawn(close_or_abort(old.ws, 1008, "replaced", self.limits.close_timeout))
+        deliver = partial(room.from_robot, box)
+        admit = self._admission(ws, box.label, self.limits.robot_rate)
+
+        def on_text(frame: str) -> None:
+            if admit():
+                deliver(frame)
+
+        ws.on_text = on_text  # telemetry is routed as it is parsed; see RelayConnection
         try:
-            await self._pump(ws, partial(room.from_robot, box), box.label, self.limits.robot_rate)
+            await self._pump(ws, deliver, admit, box.label)
         finally:
+            ws.on_text = None
             room.detach_robot(box)
             await box.aclose()
 
@@ -202,8 +215,8 @@ class Relay:
         ws.outbox = box
         log.info("%s connected from %s", box.label, peer_address(ws))
         try:
-            rate = self.limits.operator_rate
-            await self._pump(ws, partial(room.from_operator, name), box.label, rate)
+            admit = self._admission(ws, box.label, self.limits.operator_rate)
+            await self._pump(ws, partial(room.from_operator, name), admit, box.label)
         finally:
             room.leave(name)  # before anything that waits: a holder's robot stops now
             await box.aclose()
@@ -214,43 +227,59 @@ class Relay:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _admission(self, ws: RelayConnection, label: str, rate: float) -> Callable[[], bool]:
+        """The check each frame of `ws` passes before it is routed.
+
+        Frames of a connection being closed are read on (so its answer to
+        our close gets through) but not routed. A peer sending faster than
+        `rate` for longer than the burst allows is closed with 1008: its
+        frames would only crowd out everyone else's.
+        """
+        bucket = RateBucket(rate, self.limits.burst)
+
+        def admit() -> bool:
+            if ws.doomed:
+                return False
+            if bucket.take():
+                return True
+            log.warning("%s sent more than %.0f frames/s; closing it (1008)", label, rate)
+            ws.doomed = True
+            self._spawn(close_or_abort(ws, 1008, "too many messages", self.limits.close_timeout))
+            return False
+
+        return admit
+
     async def _pump(
         self,
         ws: RelayConnection,
         deliver: Callable[[str | bytes], Awaitable[None] | None],
+        admit: Callable[[], bool],
         label: str,
-        rate: float,
     ) -> None:
-        """Hand every received frame to `deliver` until the connection ends, then log how.
+        """Hand every received frame that `admit` lets through to `deliver`, then log how it ended.
 
-        Yielding after each frame lets the writers woken by it run before the
-        next frame is routed: a burst read from one socket in one go must not
-        fill the telemetry queue of an operator that is keeping up. A peer
-        sending faster than `rate` for longer than the burst allows is closed
-        with 1008: its frames would only crowd out everyone else's.
+        Frames read from one socket in one go are routed without a pause in
+        between (most go straight to the operators' sockets); after every
+        `YIELD_EVERY` of them the pump yields, so the writers they woke run
+        before a long burst could fill the telemetry queue of an operator
+        that is keeping up, and other peers get their turn.
         """
-        bucket = RateBucket(rate, self.limits.burst)
+        routed = 0
         try:
             async for frame in ws:
-                if ws.doomed:
-                    continue  # being closed: read on, so its answer to our close gets through
-                if not bucket.take():
-                    self._flooded(ws, label, rate)
+                if not admit():
                     continue
                 pending = deliver(frame)
                 if pending is not None:
                     await pending  # e.g. a control change agreed with the cluster first
-                await asyncio.sleep(0)
+                routed += 1
+                if routed % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
         except ConnectionClosedError as exc:
             _log_close(label, exc)
             return
         if not ws.doomed:
             log.info("%s disconnected", label)
-
-    def _flooded(self, ws: RelayConnection, label: str, rate: float) -> None:
-        log.warning("%s sent more than %.0f frames/s; closing it (1008)", label, rate)
-        ws.doomed = True
-        self._spawn(close_or_abort(ws, 1008, "too many messages", self.limits.close_timeout))
 
 
 def _log_close(label: str, exc: ConnectionClosed) -> None:

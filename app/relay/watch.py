@@ -23,6 +23,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
 
 from app.relay.limits import AddressCount, Limits
 from app.relay.peers import Outbox
@@ -40,6 +42,9 @@ class RelayConnection(ServerConnection):
 
     addresses: AddressCount  # set by connection_class()
     per_ip: int = 0
+    #: Takes one whole text message as soon as it is parsed (see process_event);
+    #: None: every frame goes through `recv`.
+    on_text: Callable[[str], None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,6 +53,7 @@ class RelayConnection(ServerConnection):
         self.outbox: Outbox | None = None
         self.doomed = False
         self.ip = ""
+        self._mid_message = False  # a fragmented message has begun and not ended
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -65,6 +71,43 @@ class RelayConnection(ServerConnection):
     def data_received(self, data: bytes) -> None:
         self.last_heard = self.loop.time()
         super().data_received(data)
+
+    def process_event(self, event: Event) -> None:
+        """Hand a whole text frame to `on_text` at once, if it may overtake nothing.
+
+        Telemetry is most of what a relay reads. Routing it here, in the
+        callback that parsed it, skips queueing it for the handler's task,
+        waking that task and the async receive around it: most of the
+        relay's cost per frame. Order is kept: a frame takes this path only
+        when no earlier frame still waits to be received, and never in the
+        middle of a fragmented message. Anything else (fragments, binary,
+        text that is not UTF-8, which `recv` refuses with 1007) takes the
+        ordinary path.
+        """
+        if not (isinstance(event, Frame) and self._route_now(event)):
+            super().process_event(event)
+
+    def _route_now(self, frame: Frame) -> bool:
+        opcode = frame.opcode
+        if opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            return False
+        whole = frame.fin and opcode is not Opcode.CONT and not self._mid_message
+        self._mid_message = not frame.fin
+        if not whole or opcode is not Opcode.TEXT or self.on_text is None:
+            return False
+        if self.recv_messages.frames.queue:
+            return False
+        try:
+            text = str(frame.data, "utf-8")
+        except UnicodeDecodeError:
+            return False
+        try:
+            self.on_text(text)
+        except Exception:
+            log.exception("routing a frame from %s failed; dropping the connection", self.ip)
+            self.doomed = True
+            self.transport.abort()
+        return True
 
 
 def connection_class(addresses: AddressCount, limits: Limits) -> type[RelayConnection]:
