@@ -151,13 +151,26 @@ def load_phase(url: str, pid: int, sizes: Sizes, folder: Path) -> dict[str, Any]
     with Sampler(pid) as sampler:
         workers = _workers(url, sizes, folder)
         tallies = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc, _ in workers]
-    delays = np.concatenate([np.load(out) for _, out in workers]).astype(np.float64) / 1e6
+    arrivals, delays_us = np.concatenate([np.load(out) for _, out in workers], axis=1)
+    delays = delays_us.astype(np.float64) / 1e6
     totals = {k: sum(t[k] for t in tallies) for k in tallies[0]}
     return {
         **totals, **{f"delay_{k}": v for k, v in percentiles_ms(delays).items()},
+        "p99_by_second": p99_by_second(arrivals, delays),
         "cpu_percent": sampler.cpu_percent, "rss_start_mb": sampler.rss_mb[min(4, len(sampler.rss_mb) - 1)],
         "rss_end_mb": sampler.rss_mb[-1], "rss_slope_mb_per_min": sampler.slope_mb_per_min(),
     }
+
+
+def p99_by_second(arrivals_us: np.ndarray, delays_s: np.ndarray) -> list[float]:
+    """The p99 delay (ms) of the batches that arrived in each second of the run.
+
+    One slow second among sixty moves the run's p99 little but says where
+    the relay fell behind and whether it caught up again.
+    """
+    second = (arrivals_us - arrivals_us.min()) // 1_000_000
+    return [float(np.percentile(delays_s[second == s], 99) * 1000)
+            for s in range(int(second.max()) + 1) if np.any(second == s)]
 
 
 def idle_phase(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
@@ -203,6 +216,8 @@ ROWS = [
     ("telemetry delay p50 (ms)", "delay_p50", "{:.2f}"),
     ("telemetry delay p99 (ms)", "delay_p99", "{:.2f}"),
     ("telemetry delay max (ms)", "delay_max", "{:.1f}"),
+    ("worst second's p99 (ms)", "worst_second_p99", "{:.1f}"),
+    ("seconds with p99 over 50 ms", ("seconds_over_50", "seconds_measured"), "{} of {}"),
     ("telemetry sent / received", ("tel_sent", "tel_received"), "{} / {}"),
     ("drives sent", "drives_sent", "{}"),
     ("drives lost / reordered", ("drives_lost", "drives_reordered"), "{} / {}"),
@@ -216,6 +231,11 @@ ROWS = [
 
 
 def report(sizes: Sizes, results: dict[str, dict[str, Any]]) -> None:
+    for figures in results.values():
+        by_second = figures["p99_by_second"]
+        figures["worst_second_p99"] = max(by_second)
+        figures["seconds_over_50"] = sum(p > 50 for p in by_second)
+        figures["seconds_measured"] = len(by_second)
     print(f"load: {sizes.robots} robots x {sizes.rate:g} telemetry batches/s (8 ch x 5 samples) to "
           f"their own operator, {sizes.drive_rate:g} drives/s back, {sizes.seconds:g} s; "
           f"then {sizes.idle} idle connections for {sizes.idle_seconds:g} s")
@@ -240,6 +260,10 @@ def report(sizes: Sizes, results: dict[str, dict[str, Any]]) -> None:
         if "held" in ours:
             goals[f"{sizes.idle} idle connections held"] = ours["held"] == sizes.idle
         print("  goals: " + "; ".join(f"{g}: {'yes' if ok else 'NO'}" for g, ok in goals.items()))
+    for name, figures in results.items():
+        if figures["seconds_over_50"]:
+            print(f"  {name}, p99 by second (ms): "
+                  + " ".join(f"{p:.0f}" for p in figures["p99_by_second"]))
 
 
 def main() -> None:

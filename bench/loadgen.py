@@ -14,8 +14,8 @@ server's pings.
 `rate` telemetry batches a second (8 channels x 5 samples) stamped with the
 send time; every operator sends `drive-rate` drives a second with seqs
 1, 2, 3, ... The robot side checks that drives arrive complete and in order;
-the operator side records each batch's delay. Figures go to stdout as JSON,
-delays to --out. `idle` holds connections that send nothing.
+the operator side records each batch's delay and when it arrived. Figures
+go to stdout as JSON, (arrival, delay) in microseconds to --out. `idle` holds connections that send nothing.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ class Tally:
     drives_lost: int = 0
     disconnected: int = 0
     delays_us: list[int] = field(default_factory=list, repr=False)
+    arrivals_us: list[int] = field(default_factory=list, repr=False)  # monotonic, per delay
 
 
 class Pair:
@@ -184,7 +185,9 @@ class Pair:
         if payload.startswith(b'{"t":"tel"'):
             at = payload.index(b'"ms":') + 5
             sent = int(payload[at:payload.index(b",", at)])
-            self.tally.delays_us.append((now_us() - sent) & 0xFFFFFFFF)
+            now = time.monotonic_ns() // 1000
+            self.tally.delays_us.append((now - sent) & 0xFFFFFFFF)
+            self.tally.arrivals_us.append(now)
             self.tally.tel_received += 1
 
     def _robot_got(self, payload: bytes) -> None:
@@ -267,9 +270,9 @@ def main() -> None:
         return
     tally = asyncio.run(run_load(args.url, args.first, args.count, args.rate, args.drive_rate,
                                  args.seconds))
-    np.save(args.out, np.asarray(tally.delays_us, dtype=np.uint32))
+    np.save(args.out, np.asarray([tally.arrivals_us, tally.delays_us], dtype=np.int64))
     figures = asdict(tally)
-    del figures["delays_us"]
+    del figures["delays_us"], figures["arrivals_us"]
     print(json.dumps(figures), flush=True)
 
 
