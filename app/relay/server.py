@@ -36,10 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Frames of one burst a pump routes before it lets other tasks run (a quarter
-#: of the smallest telemetry queue, Limits.operator_queue = 32).
-YIELD_EVERY = 8
-
 
 class _NoDebug(logging.LoggerAdapter[logging.Logger]):
     """websockets logs request lines and headers at DEBUG, tokens included: never let it."""
@@ -258,13 +254,12 @@ class Relay:
     ) -> None:
         """Hand every received frame that `admit` lets through to `deliver`, then log how it ended.
 
-        Frames read from one socket in one go are routed without a pause in
-        between (most go straight to the operators' sockets); after every
-        `YIELD_EVERY` of them the pump yields, so the writers they woke run
-        before a long burst could fill the telemetry queue of an operator
-        that is keeping up, and other peers get their turn.
+        The pump yields after each frame, so the writer it woke runs before
+        the next frame is routed: two drives read from one socket in one go
+        both reach the robot instead of the newer replacing the older in its
+        outbox, and other peers get their turn. (A robot's telemetry mostly
+        bypasses the pump: see RelayConnection.process_event.)
         """
-        routed = 0
         try:
             async for frame in ws:
                 if not admit():
@@ -272,9 +267,7 @@ class Relay:
                 pending = deliver(frame)
                 if pending is not None:
                     await pending  # e.g. a control change agreed with the cluster first
-                routed += 1
-                if routed % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
+                await asyncio.sleep(0)
         except ConnectionClosedError as exc:
             _log_close(label, exc)
             return

@@ -1,7 +1,9 @@
-"""A robot's frames routed as they are parsed (RelayConnection.process_event) keep
-their order and their checks: whole frames overtake nothing that waits, fragments
-and bad UTF-8 take websockets' own path (the flood limit over that path is
-tested in test_limits.py).
+"""Frames read in one go keep their order and none is lost on the way.
+
+A robot's frames are routed as they are parsed (RelayConnection.process_event):
+whole frames overtake nothing that waits, fragments and bad UTF-8 take
+websockets' own path (the flood limit over that path is in test_limits.py).
+An operator's drives read in one go each reach the robot.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from conftest import MS
-from relay_helpers import AUTH, Peers, RawPeer, hello, tel, until
+from relay_helpers import AUTH, Peers, RawPeer, hello, quiet, tel, until
 from test_limits import relay_with
+
+from app import protocol as p
 
 TEXT, CONT = 0x1, 0x0
 
@@ -82,6 +86,23 @@ async def test_text_that_is_not_utf8_closes_the_robot_with_1007_and_spares_other
         robot.close()
     await scout.send(tel(5))
     assert (await until(scout_op, "tel"))["seq"] == 5
+
+
+async def test_two_drives_read_in_one_go_both_reach_the_robot(peers: Peers) -> None:
+    """As when a lagging relay reads drives sent 500 ms apart together (more than two
+    within 1/drive_rate collapse to the newest by design: test_limits.py)."""
+    robot = await peers.robot()
+    token = AUTH.robots["rover"].operator
+    op = await RawPeer.connect(peers.relay.port, f"/client/rover?token={token}")
+    try:
+        drives = b"".join(
+            client_frame(TEXT, p.encode(p.Drive(l=20, r=20, seq=seq)).encode()) for seq in (1, 2)
+        )
+        await asyncio.get_running_loop().sock_sendall(op.sock, drives)
+        got = [m["seq"] for m in await quiet(robot, 300 * MS) if m["t"] == "drive"]
+        assert got == [1, 2], "a drive was replaced by the next one read with it"
+    finally:
+        op.close()
 
 
 async def _close_code(peer: RawPeer, timeout: float = 2000 * MS) -> int | None:
