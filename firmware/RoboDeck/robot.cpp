@@ -61,18 +61,34 @@ void applyMotors() {
 
 // ---------------------------------------------------------------- sending
 
-void helloWriter(Out &out, const void *) {
-  HelloInfo h = {config.id, boardName(), kChannelsJson + 1, rate, drive.timeout};
-  writeHello(out, h);
-}
+const char *board;  // boardName(), for hello
 
-void telWriter(Out &out, const void *) {
-  TelBatch t = {sampler.firstSeq(), sampler.firstMs(), sampler.rows(), sampler.count(),
-                kChannels,          outLeft,           outRight,       drive.ack()};
-  writeTel(out, t);
-}
-
-void pongWriter(Out &out, const void *id) { writePong(out, *static_cast<const int32_t *>(id)); }
+// The messages (msg_write.h): constant text, then a variable's value.
+const char kHelloHead[] PROGMEM = "{\"t\":\"hello\",\"proto\":1,\"id\":\"";
+const char kHelloFw[] PROGMEM = "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"";
+const char kHelloCh[] PROGMEM = "\",\"ch\":[";
+const char kHelloRate[] PROGMEM = "],\"rate\":";
+const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
+const char kClose[] PROGMEM = "}";
+const Piece kHello[] PROGMEM = {
+    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, &board, Piece::kPStr},
+    {kHelloCh, nullptr, Piece::kText},         {kChannelsJson + 1, nullptr, Piece::kText},
+    {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
+    {kClose, nullptr, Piece::kEnd}};
+const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
+const char kTelMs[] PROGMEM = ",\"ms\":";
+const char kTelV[] PROGMEM = ",\"v\":";
+const char kTelM[] PROGMEM = "],\"m\":[";
+const char kComma[] PROGMEM = ",";
+const char kTelAck[] PROGMEM = "],\"ack\":";
+const Piece kTel[] PROGMEM = {
+    {kTelHead, &sampler.firstSeq_, Piece::kU32}, {kTelMs, &sampler.firstMs_, Piece::kU32},
+    {kTelV, &sampler, Piece::kRows},             {kTelM, &outLeft, Piece::kI8},
+    {kComma, &outRight, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
+    {kClose, nullptr, Piece::kEnd}};
+Command command;  // the message being handled (pong's id is read from it)
+const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
+const Piece kPong[] PROGMEM = {{kPongHead, &command.v[fId], Piece::kU32}, {kClose, nullptr, Piece::kEnd}};
 
 void errWriter(Out &out, const void *r) {
   writeParseError(out, *static_cast<const ParseResult *>(r));
@@ -80,7 +96,7 @@ void errWriter(Out &out, const void *r) {
 
 bool sendTel() {
   if (!sampler.count()) return true;
-  bool sent = link.sendText(telWriter, nullptr);
+  bool sent = link.sendText(writePieces, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
   return sent;
 }
@@ -99,17 +115,17 @@ void telemetry(uint32_t now) {
 // ---------------------------------------------------------------- receiving
 
 void configure(const Command &c, uint32_t now) {
-  if (c.rate > 0) {
+  if (c.v[fRate] > 0) {
     sendTel();  // the pending batch was sampled at the old rate
-    rate = (uint16_t)c.rate;
+    rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.timeout > 0) drive.timeout = (uint16_t)c.timeout;
-  link.sendText(helloWriter, nullptr);
+  if (c.v[fTimeout] > 0) drive.timeout = (uint16_t)c.v[fTimeout];
+  link.sendText(writePieces, kHello);
 }
 
 void onMessage(uint32_t now) {
-  Command c;
+  Command &c = command;
   ParseResult r = parseCommand(link.data(), link.size(), kRateMax, c);
   if (!r) {
     link.sendText(errWriter, &r);
@@ -117,13 +133,13 @@ void onMessage(uint32_t now) {
   }
   switch (c.type) {
     case Msg::kDrive:
-      if (drive.drive((int8_t)c.l, (int8_t)c.r, c.seq, now)) applyMotors();
+      if (drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now)) applyMotors();
       break;
     case Msg::kStop:
-      drive.stop(c.seq);
+      drive.stop(c.v[fSeq]);
       applyMotors();
       break;
-    case Msg::kPing: link.sendText(pongWriter, &c.id); break;
+    case Msg::kPing: link.sendText(writePieces, kPong); break;
     case Msg::kCfg: configure(c, now); break;
     case Msg::kIgnored: break;
   }
@@ -138,7 +154,7 @@ void linkUp(uint32_t now) {
   drive.reset();  // stays stopped until a fresh drive on this link
   applyMotors();
   sampler.start(rate, now);
-  link.sendText(helloWriter, nullptr);
+  link.sendText(writePieces, kHello);
 }
 
 void linkDown(uint32_t now, const char *why) {
@@ -203,6 +219,7 @@ void robotSetup() {
   pinMode(RD_LED_PIN, OUTPUT);
 #endif
   platformBegin();
+  board = boardName();
   watchdogStart();
   if (direct()) netListen(config.port);
   logLine(PSTR("ready"));

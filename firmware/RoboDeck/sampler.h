@@ -12,6 +12,7 @@
 
 namespace rd {
 
+/** The schedule and the batch; the fields are read by the `tel` writer. */
 class Sampler {
  public:
   /** (Re)start the schedule at `now`; a pending batch is discarded. */
@@ -34,10 +35,9 @@ class Sampler {
   const uint16_t *rows() const { return rows_[0]; }
   uint16_t rate() const { return rate_; }
 
- private:
   void advance();
 
-  // All zero until start(): a static Sampler then lives in .bss and costs
+  // Public for the `tel` writer (msg_write.cpp). All zero until start(): a static Sampler then lives in .bss and costs
   // no flash for an initial image (start() comes before any other call).
   uint16_t rows_[kBatchMax][kChannels] = {};
   uint32_t next_ = 0, seq_ = 0, firstSeq_ = 0, firstMs_ = 0;

@@ -23,18 +23,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (out.count() != counter.count()) abort();
     return 0;
   }
+  const int32_t *v = c.v;
   switch (c.type) {
     case rd::Msg::kDrive:
-      if (c.l < -100 || c.l > 100 || c.r < -100 || c.r > 100 || c.seq < 0) abort();
+      if (v[rd::fL] < -100 || v[rd::fL] > 100 || v[rd::fR] < -100 || v[rd::fR] > 100 || v[rd::fSeq] < 0)
+        abort();
       break;
     case rd::Msg::kStop:
-      if (c.seq < 0) abort();
+      if (v[rd::fSeq] < 0) abort();
       break;
     case rd::Msg::kPing:
-      if (c.id < 0) abort();
+      if (v[rd::fId] < 0) abort();
       break;
     case rd::Msg::kCfg:
-      if (c.rate == 0 || c.rate > 1000 || (c.timeout != -1 && (c.timeout < 50 || c.timeout > 10000)))
+      if (v[rd::fRate] == 0 || v[rd::fRate] > 1000 ||
+          (v[rd::fTimeout] != -1 && (v[rd::fTimeout] < 50 || v[rd::fTimeout] > 10000)))
         abort();
       break;
     case rd::Msg::kIgnored:
