@@ -24,9 +24,10 @@ void side(uint8_t pwm, uint8_t in1, uint8_t in2, bool invert, uint8_t trim, int8
 }  // namespace
 
 void motorsBegin() {
-  static const uint8_t pins[] = {RD_LEFT_PWM, RD_LEFT_IN1, RD_LEFT_IN2,
-                                 RD_RIGHT_PWM, RD_RIGHT_IN1, RD_RIGHT_IN2};
-  for (uint8_t pin : pins) {
+  static const uint8_t pins[] PROGMEM = {RD_LEFT_PWM, RD_LEFT_IN1, RD_LEFT_IN2,
+                                         RD_RIGHT_PWM, RD_RIGHT_IN1, RD_RIGHT_IN2};
+  for (uint8_t i = 0; i < sizeof pins; i++) {
+    uint8_t pin = pgm_read_byte(&pins[i]);
     digitalWrite(pin, LOW);
     pinMode(pin, OUTPUT);
   }

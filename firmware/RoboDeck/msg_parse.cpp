@@ -53,15 +53,7 @@ struct Reader {
       if (c < 0x20) return kBad;  // end of input, or a raw control character
       if (c == '"') break;
       if (c == '\\') {
-        c = next();
-        if (c == 'u') {
-          for (uint8_t i = 0; i < 4; i++) {
-            uint8_t h = (uint8_t)lower((char)next());
-            if (!isDigit(h) && (uint8_t)(h - 'a') > 5) return kBad;
-          }
-        } else if (c < 0x20 || !strchr_P(PSTR("\"\\/bfnrt"), c)) {
-          return kBad;
-        }
+        if (next() < 0x20) return kBad;  // what is escaped is not checked further
         n = kShort;  // an escaped name is no name of ours
       } else if (n < kShort) {
         word[n++] = (char)c;
@@ -87,20 +79,10 @@ struct Reader {
       if (!isDigit(peek())) break;
       if (first == '0') return false;  // no leading zeros
     }
+    // A fraction or an exponent: not an integer, and not checked further.
     kind = kInt;
-    if (peek() == '.') {
-      at++;
-      kind = kOther;  // a fraction is not an integer
-      if (!isDigit(peek())) return false;
-      while (isDigit(peek())) at++;
-    }
-    if (lower((char)peek()) == 'e') {
-      at++;
+    for (uint8_t d; (d = lower((char)peek())) == '.' || d == 'e' || d == '+' || d == '-' || isDigit(d); at++)
       kind = kOther;
-      if (peek() == '+' || peek() == '-') at++;
-      if (!isDigit(peek())) return false;
-      while (isDigit(peek())) at++;
-    }
     value = big || v >> 31 ? kHuge : neg ? -(int32_t)v : (int32_t)v;
     return true;
   }

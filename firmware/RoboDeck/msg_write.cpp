@@ -61,7 +61,8 @@ void writeErr(Out &out, const char *code, const char *msg) {
   writePieces(out, kErr);
 }
 
-void writeParseError(Out &out, const ParseResult &r) {
+void writeParseError(Out &out, const void *result) {
+  const ParseResult &r = *static_cast<const ParseResult *>(result);
   uint8_t e = (uint8_t)r.error;
   errPart[0] = text((uint8_t)(kTextCodes - 1 + e));
   if (r.error != ParseError::kBadField) {

@@ -29,8 +29,8 @@ struct Piece {
 /** Writes the message whose pieces `pieces` points to (a Piece table in flash); a WsLink::Writer. */
 void writePieces(Out &out, const void *pieces);
 
-/** `err` for a refused frame, naming the field for bad_field. */
-void writeParseError(Out &out, const ParseResult &r);
+/** `err` for a refused frame (`result`: its ParseResult), naming the field for bad_field; a WsLink::Writer. */
+void writeParseError(Out &out, const void *result);
 /** `err` with a fixed code and message (P-strings). */
 void writeErr(Out &out, const char *code, const char *msg);
 

@@ -29,7 +29,8 @@ const char kId[] PROGMEM = RD_ROBOT_ID;
 const char kToken[] PROGMEM = RD_TOKEN;
 
 constexpr uint16_t kBackoffMinMs = 100;
-constexpr uint32_t kStableMs = 5000;  // a link this old resets the backoff
+constexpr uint16_t kStableMs = 5000;  // a link this old resets the backoff
+static_assert(kBackoffMaxMs <= 30000, "RD_BACKOFF_MAX_MS: the reconnect timer is 16-bit");
 
 Settings config = {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken,
                    kDirectMode};
@@ -40,7 +41,8 @@ DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 int8_t outLeft = 0, outRight = 0;
-uint32_t nextAttempt = 0, openedAt = 0;
+// 16-bit: checked every loop while they run, and all far below 32 s.
+uint16_t nextAttempt = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
 bool direct() { return serverRole(config.direct); }
@@ -82,17 +84,13 @@ const char kTelM[] PROGMEM = "],\"m\":[";
 const char kComma[] PROGMEM = ",";
 const char kTelAck[] PROGMEM = "],\"ack\":";
 const Piece kTel[] PROGMEM = {
-    {kTelHead, &sampler.firstSeq_, Piece::kU32}, {kTelMs, &sampler.firstMs_, Piece::kU32},
+    {kTelHead, &sampler.first_.seq, Piece::kU32}, {kTelMs, &sampler.first_.ms, Piece::kU32},
     {kTelV, &sampler, Piece::kRows},             {kTelM, &outLeft, Piece::kI8},
     {kComma, &outRight, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
     {kClose, nullptr, Piece::kEnd}};
 Command command;  // the message being handled (pong's id is read from it)
 const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
 const Piece kPong[] PROGMEM = {{kPongHead, &command.v[fId], Piece::kU32}, {kClose, nullptr, Piece::kEnd}};
-
-void errWriter(Out &out, const void *r) {
-  writeParseError(out, *static_cast<const ParseResult *>(r));
-}
 
 bool sendTel() {
   if (!sampler.count()) return true;
@@ -128,7 +126,7 @@ void onMessage(uint32_t now) {
   Command &c = command;
   ParseResult r = parseCommand(link.data(), link.size(), kRateMax, c);
   if (!r) {
-    link.sendText(errWriter, &r);
+    link.sendText(writeParseError, &r);
     return;
   }
   switch (c.type) {
@@ -162,11 +160,10 @@ void linkDown(uint32_t now, const char *why) {
   applyMotors();  // at once on link loss
   setLed(false);
   logLine(PSTR("link down: "), why);
-  if (now - openedAt >= kStableMs) backoff = kBackoffMinMs;
   // Full jitter over the upper half, so robots of a fleet spread out.
-  nextAttempt = now + backoff - (uint16_t)random32() % (uint16_t)(backoff / 2 + 1);
-  backoff = backoff >= kBackoffMaxMs / 3 * 2 ? kBackoffMaxMs : (uint16_t)(backoff * 3 / 2);
-  openedAt = now;
+  nextAttempt = (uint16_t)(now + backoff - (uint16_t)random32() % (uint16_t)(backoff / 2 + 1));
+  backoff += backoff / 2;
+  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
 }
 
 void serviceLink(uint32_t now) {
@@ -181,13 +178,12 @@ void serviceLink(uint32_t now) {
 }
 
 void connectRelay(uint32_t now) {
-  if ((int32_t)(now - nextAttempt) < 0) return;
+  if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
   char host[64];  // the network library wants the name in RAM
   uint8_t i = 0;
   while (i < sizeof host - 1 && (host[i] = pchar(config.host, i)) != 0) i++;
   host[i] = 0;
   logLine(PSTR("connecting to relay"));
-  openedAt = now;
   if (netConnect(conn, host, config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
   } else {
@@ -220,6 +216,7 @@ void robotSetup() {
 #endif
   platformBegin();
   board = boardName();
+  nextAttempt = (uint16_t)millis();
   watchdogStart();
   if (direct()) netListen(config.port);
   logLine(PSTR("ready"));
@@ -234,7 +231,10 @@ void robotLoop() {
     applyMotors();
     logLine(PSTR("failsafe: drive timeout"));
   }
-  if (link.open()) telemetry(now);
+  if (link.open()) {
+    telemetry(now);
+    if ((uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
+  }
   if (direct()) acceptApp(now);
   else if (link.state() == WsLink::kIdle) connectRelay(now);
 }

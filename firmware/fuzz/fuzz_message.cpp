@@ -16,10 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rd::ParseResult r = rd::parseCommand(data, (uint16_t)size, 1000, c);
   if (!r) {
     rd::Out counter;
-    rd::writeParseError(counter, r);
+    rd::writeParseError(counter, &r);
     uint8_t chunk[16];
     rd::Out out(chunk, sizeof chunk, discard, nullptr);
-    rd::writeParseError(out, r);
+    rd::writeParseError(out, &r);
     if (out.count() != counter.count()) abort();
     return 0;
   }
