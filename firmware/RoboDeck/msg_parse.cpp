@@ -72,10 +72,9 @@ struct Reader {
     if (neg) c = next();
     if (!isDigit(c)) return false;
     uint32_t v = 0;
-    bool big = false;
     for (uint8_t first = c;; c = next()) {
-      if (v > 214748364u) big = true;  // the next digit passes 2^31
-      v = v * 10 + (uint8_t)(c - '0');
+      // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
+      v = v > 214748364u ? 0xFFFFFFFFu : v * 10 + (uint8_t)(c - '0');
       if (!isDigit(peek())) break;
       if (first == '0') return false;  // no leading zeros
     }
@@ -83,7 +82,8 @@ struct Reader {
     kind = kInt;
     for (uint8_t d; (d = lower((char)peek())) == '.' || d == 'e' || d == '+' || d == '-' || isDigit(d); at++)
       kind = kOther;
-    value = big || v >> 31 ? kHuge : neg ? -(int32_t)v : (int32_t)v;
+    if (v >> 31) v = (uint32_t)kHuge;
+    value = (int32_t)(neg ? 0u - v : v);  // kHuge stays kHuge
     return true;
   }
 

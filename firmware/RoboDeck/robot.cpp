@@ -113,12 +113,12 @@ void telemetry(uint32_t now) {
 // ---------------------------------------------------------------- receiving
 
 void configure(const Command &c, uint32_t now) {
-  if (c.v[fRate] > 0) {
+  if (c.v[fRate] >= 0) {  // -1: keep
     sendTel();  // the pending batch was sampled at the old rate
     rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.v[fTimeout] > 0) drive.timeout = (uint16_t)c.v[fTimeout];
+  if (c.v[fTimeout] >= 0) drive.timeout = (uint16_t)c.v[fTimeout];
   link.sendText(writePieces, kHello);
 }
 
@@ -177,7 +177,9 @@ void serviceLink(uint32_t now) {
   }
 }
 
-void connectRelay(uint32_t now) {
+// Out of line: its name buffer would otherwise sit in the loop's stack frame,
+// pushing the loop's own variables out of reach of short addressing (-56 B).
+RD_NOINLINE void connectRelay(uint32_t now) {
   if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
   char host[64];  // the network library wants the name in RAM
   uint8_t i = 0;

@@ -142,6 +142,10 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
       {R"({"t":"drive","l":-2147483648,"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":4294967196,"r":1,"seq":1})", ParseError::kBadField,  // -100 if it wrapped
+       R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":1,"r":-42949672960,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.r: out of range"})"},
       {R"({"t":"stop"})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
       {R"({"t":"ping","id":-5})", ParseError::kBadField,
