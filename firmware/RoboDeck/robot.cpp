@@ -160,8 +160,9 @@ void linkDown(uint32_t now, const char *why) {
   applyMotors();  // at once on link loss
   setLed(false);
   logLine(PSTR("link down: "), why);
-  // Full jitter over the upper half, so robots of a fleet spread out.
-  nextAttempt = (uint16_t)(now + backoff - (uint16_t)random32() % (uint16_t)(backoff / 2 + 1));
+  // Jitter over the upper half, so robots of a fleet spread out: random
+  // bits under backoff / 2 (no division; not uniform, but never more).
+  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random32() & (backoff / 2)));
   backoff += backoff / 2;
   if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
 }
