@@ -40,7 +40,6 @@ WsLink link(linkBuffer);
 DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;
-int8_t outLeft = 0, outRight = 0;
 // 16-bit: checked every loop while they run, and all far below 32 s.
 uint16_t nextAttempt = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
@@ -56,9 +55,7 @@ void setLed(bool on) {
 }
 
 void applyMotors() {
-  if (drive.left() == outLeft && drive.right() == outRight) return;
-  outLeft = drive.left(), outRight = drive.right();
-  motorsApply(outLeft, outRight);
+  motorsApply(drive.left_, drive.right_);  // so tel's m is what the pins show
 }
 
 // ---------------------------------------------------------------- sending
@@ -85,8 +82,8 @@ const char kComma[] PROGMEM = ",";
 const char kTelAck[] PROGMEM = "],\"ack\":";
 const Piece kTel[] PROGMEM = {
     {kTelHead, &sampler.first_.seq, Piece::kU32}, {kTelMs, &sampler.first_.ms, Piece::kU32},
-    {kTelV, &sampler, Piece::kRows},             {kTelM, &outLeft, Piece::kI8},
-    {kComma, &outRight, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
+    {kTelV, &sampler, Piece::kRows},             {kTelM, &drive.left_, Piece::kI8},
+    {kComma, &drive.right_, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
     {kClose, nullptr, Piece::kEnd}};
 Command command;  // the message being handled (pong's id is read from it)
 const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
@@ -209,8 +206,6 @@ void acceptApp(uint32_t now) {
 }  // namespace
 
 Settings &settings() { return config; }
-int8_t appliedLeft() { return outLeft; }
-int8_t appliedRight() { return outRight; }
 
 void robotSetup() {
   motorsBegin();  // motors off before anything else can fail
