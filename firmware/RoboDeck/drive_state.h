@@ -30,7 +30,7 @@ class DriveState {
 
   uint16_t timeout;
 
- private:
+  // Public for the `tel` writer (ack_); change them through the calls above.
   int8_t left_ = 0, right_ = 0;
   int32_t ack_ = 0;
   // 16 bits: the timeout is at most 10 s and expire() runs every loop (the

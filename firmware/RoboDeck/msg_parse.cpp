@@ -1,7 +1,5 @@
 #include "msg_parse.h"
 
-#include <stddef.h>
-
 #include "rd_config.h"
 #include "rd_pgm.h"
 
@@ -9,237 +7,180 @@ namespace rd {
 
 namespace {
 
-// Keys the robot reads; the index is ParseResult::field. The ranges of a
-// field are the same in every message that has it (docs/protocol.md).
-enum Field : uint8_t { fT, fL, fR, fSeq, fId, fRate, fTimeout, kFields };
-const char kFieldNames[] PROGMEM = "t\0l\0r\0seq\0id\0rate\0timeout\0";
-// Message types, in Msg order; "pong" and "err" are valid but need no action.
-const char kTypeNames[] PROGMEM = "drive\0stop\0ping\0cfg\0pong\0err\0";
-constexpr uint8_t kTypes = 6;
-// The fields each type must carry, a bit per Field, in kTypeNames order.
+// Every text the reader and `err` need, NUL-separated, in enum Text order.
+const char kTexts[] PROGMEM =
+    "t\0l\0r\0rate\0timeout\0seq\0id\0"                       // keys (Field)
+    "drive\0stop\0ping\0cfg\0pong\0err\0"                     // types; pong, err need no action
+    "bad_json\0bad_type\0bad_field\0"                         // codes
+    "missing\0must be an integer\0out of range\0"             // problems
+    "frame is not a JSON object\0t missing or unknown\0";     // messages
+constexpr uint8_t kNames = kTextCodes;   // keys and types are looked up
+constexpr uint8_t kTypes = kTextCodes - kTextTypes;
+constexpr uint8_t kShort = 8;            // every name is shorter
+constexpr uint8_t kBad = 0xFF;           // a string that is not valid JSON
+
+// The fields each type must carry (cfg: may), a bit per Field, by type.
 const uint8_t kTypeFields[kTypes] PROGMEM = {
     1 << fL | 1 << fR | 1 << fSeq, 1 << fSeq, 1 << fId, 1 << fRate | 1 << fTimeout, 0, 0};
-const uint8_t kOffsets[kFields] PROGMEM = {
-    0, offsetof(Command, l), offsetof(Command, r), offsetof(Command, seq),
-    offsetof(Command, id), offsetof(Command, rate), offsetof(Command, timeout)};
 
 // What a top-level value was, as far as the field checks care. A number
-// too big for int32 is kept as INT32_MIN: out of range for every field.
+// beyond int32 is kept as INT32_MIN: out of range for every field.
 enum Kind : uint8_t { kAbsent, kNull, kInt, kOther, kString };
 constexpr int32_t kHuge = (int32_t)0x80000000u;
 
-struct Slot {
-  Kind kind;
-  int32_t value;  // kInt: the number; kString of `t`: the type's index
-};
-
-constexpr uint8_t kShort = 8;  // every key and type name we compare is shorter
-
-/**
- * One frame, read once from the front: a validating JSON reader (RFC 8259)
- * that keeps only the top-level values the robot uses. It recurses once per
- * nesting level, at most kJsonDepth deep, so its stack is bounded.
- */
-const uint8_t *at, *end;
-char word[kShort + 1];  // the last string read, if short and unescaped
-uint8_t wordLen;
-
-/** The next byte, 0 at the end (a raw 0 is never valid JSON either). */
-uint8_t peek() { return at < end ? *at : 0; }
-
-uint8_t next() {
-  uint8_t c = peek();
-  at++;
-  return c;
-}
-
-void space() {
-  for (uint8_t c; (c = peek()) == ' ' || c == '\t' || c == '\n' || c == '\r';) at++;
-}
-
-/** Skips space, then `c` if it is next. */
-bool eat(uint8_t c) {
-  space();
-  if (peek() != c) return false;
-  at++;
-  return true;
-}
-
-/** The n-th NUL-separated P-string of `list`. */
-const char *nth(const char *list, uint8_t n) {
-  while (n--) list += strlen_P(list) + 1;
-  return list;
-}
-
-/** Index of `word` in `list` of `count` names, or `count`. */
-uint8_t lookup(const char *list, uint8_t count) {
-  if (wordLen <= kShort)
-    for (uint8_t i = 0; i < count; i++)
-      if (strcmp_P(word, nth(list, i)) == 0) return i;
-  return count;
-}
+// What the grammar allows next (RFC 8259): the reader's whole state, with
+// the nesting as a bit per level (1 = object).
+enum Expect : uint8_t { eValue, eValueOrEnd, eKey, eKeyOrEnd, eColon, eCommaOrEnd, eDone };
 
 bool isDigit(uint8_t c) { return (uint8_t)(c - '0') <= 9; }
 
-/** After the opening quote. A long or escaped string gets wordLen kShort + 1. */
-bool string() {
-  wordLen = 0;
-  for (;;) {
-    uint8_t c = next();
-    if (c < 0x20) return false;  // end of input, or a raw control character
-    if (c == '"') break;
-    if (c == '\\') {
-      c = next();
-      if (c == 'u') {
-        for (uint8_t i = 0; i < 4; i++) {
-          uint8_t h = (uint8_t)lower((char)next());
-          if (!isDigit(h) && (uint8_t)(h - 'a') > 5) return false;
-        }
-      } else if (!c || !strchr_P(PSTR("\"\\/bfnrt"), c)) {
-        return false;
+struct Reader {
+  const uint8_t *at, *end;
+
+  uint8_t peek() const { return at < end ? *at : 0; }  // 0 is never valid JSON either
+  uint8_t next() {
+    uint8_t c = peek();
+    at++;
+    return c;
+  }
+
+  /** After the opening quote: the index of the name it spells, kNames if none, kBad. */
+  uint8_t string() {
+    char word[kShort + 1];
+    uint8_t n = 0;
+    for (;;) {
+      uint8_t c = next();
+      if (c < 0x20) return kBad;  // end of input, or a raw control character
+      if (c == '"') break;
+      if (c == '\\') {
+        if (next() < 0x20) return kBad;  // what is escaped is not checked further
+        n = kShort;  // an escaped name is no name of ours
+      } else if (n < kShort) {
+        word[n++] = (char)c;
       }
-      wordLen = kShort + 1;
-    } else if (wordLen < kShort) {
-      word[wordLen++] = (char)c;
-    } else {
-      wordLen = kShort + 1;
     }
+    if (n == kShort) return kNames;
+    word[n] = 0;
+    uint8_t i = 0;
+    while (i < kNames && strcmp_P(word, text(i))) i++;
+    return i;
   }
-  word[wordLen <= kShort ? wordLen : 0] = 0;
-  return true;
-}
 
-/** One or more digits. */
-bool digits() {
-  if (!isDigit(peek())) return false;
-  while (isDigit(peek())) at++;
-  return true;
-}
-
-bool number(Slot &s) {
-  bool neg = peek() == '-';
-  if (neg) at++;
-  uint8_t first = peek(), n = 0;
-  uint32_t v = 0;
-  bool big = false;
-  for (uint8_t c; isDigit(c = peek()); at++, n++) {
-    if (v > 214748364u) big = true;  // the next digit passes 2^31
-    v = v * 10 + (uint8_t)(c - '0');
-  }
-  if (!n || (first == '0' && n > 1)) return false;  // no leading zeros
-  if (peek() == '.') {
-    at++;
-    if (!digits()) return false;
-    return true;  // kOther: a fraction is not an integer
-  }
-  if (lower((char)peek()) == 'e') {
-    at++;
-    if (peek() == '+' || peek() == '-') at++;
-    return digits();
-  }
-  s.kind = kInt;
-  s.value = big || v >> 31 ? kHuge : neg ? -(int32_t)v : (int32_t)v;
-  return true;
-}
-
-/** true, false or null, whose first letter is `c`. */
-bool literal(uint8_t c, Slot &s) {
-  const char *w = c == 't' ? PSTR("true") : c == 'f' ? PSTR("false") : PSTR("null");
-  if (c == 'n') s.kind = kNull;
-  for (uint8_t k; (k = pgm_read_byte(w)) != 0; w++)
-    if (next() != k) return false;
-  return true;
-}
-
-bool value(uint8_t depth, Slot &s, bool isType, Slot *slots) {
-  space();
-  uint8_t c = next();
-  s.kind = kOther;
-  if (c == '{' || c == '[') {
-    if (depth == kJsonDepth) return false;
-    uint8_t close = (uint8_t)(c + 2);  // '}' or ']'
-    if (eat(close)) return true;
-    do {
-      Slot skipped;
-      Slot *target = &skipped;
-      uint8_t field = kFields;
-      if (c == '{') {
-        if (!eat('"') || !string() || !eat(':')) return false;
-        if (!depth) field = lookup(kFieldNames, kFields);
-        if (field < kFields) target = &slots[field];
-      }
-      if (!value((uint8_t)(depth + 1), *target, field == fT, slots)) return false;
-    } while (eat(','));
-    return eat(close);
-  }
-  if (c == '"') {
-    s.kind = kString;
-    if (!string()) return false;
-    if (isType) s.value = lookup(kTypeNames, kTypes);
+  /** After the first character `c` ('-' or a digit): a number, kInt or kOther. */
+  bool number(uint8_t c, uint8_t &kind, int32_t &value) {
+    bool neg = c == '-';
+    if (neg) c = next();
+    if (!isDigit(c)) return false;
+    uint32_t v = 0;
+    for (uint8_t first = c;; c = next()) {
+      // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
+      v = v > 214748364u ? 0xFFFFFFFFu : v * 10 + (uint8_t)(c - '0');
+      if (!isDigit(peek())) break;
+      if (first == '0') return false;  // no leading zeros
+    }
+    // A fraction or an exponent: not an integer, and not checked further.
+    kind = kInt;
+    for (uint8_t d; (d = lower((char)peek())) == '.' || d == 'e' || d == '+' || d == '-' || isDigit(d); at++)
+      kind = kOther;
+    if (v >> 31) v = (uint32_t)kHuge;
+    value = (int32_t)(neg ? 0u - v : v);  // kHuge stays kHuge
     return true;
   }
-  at--;
-  if (c == '-' || isDigit(c)) return number(s);
-  return literal(c, s);
-}
+
+  /** true, false or null, after its first letter `c`. */
+  bool literal(uint8_t c) {
+    if (c != 't' && c != 'f' && c != 'n') return false;
+    const char *w = c == 't' ? PSTR("rue") : c == 'f' ? PSTR("alse") : PSTR("ull");
+    for (uint8_t k; (k = pgm_read_byte(w)) != 0; w++)
+      if (next() != k) return false;
+    return true;
+  }
+};
 
 }  // namespace
 
-ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out) {
-  Slot slots[kFields];
-  for (Slot &s : slots) s.kind = kAbsent;
-  at = text, end = text + len;
+const char *text(uint8_t index) {
+  const char *p = kTexts;
+  while (index--) p += strlen_P(p) + 1;
+  return p;
+}
+
+RD_NOINLINE ParseResult parseCommand(const uint8_t *data, uint16_t len, uint16_t rateMax, Command &out) {
+  Reader in = {data, data + len};
+  uint8_t kind[kFields] = {};
+  uint8_t objects = 0, depth = 0, field = kFields;
+  uint8_t expect = eValue;
   ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
-  Slot top;
-  space();
-  if (peek() != '{' || !value(0, top, false, slots)) return r;
-  space();
-  if (at != end) return r;
-  uint8_t t = slots[fT].kind == kString ? (uint8_t)slots[fT].value : kTypes;
+  for (;;) {
+    uint8_t c = in.next();
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    if (in.at > in.end) break;
+    if (expect == eDone) return r;  // something after the object
+    bool inObject = objects & 1;
+    if (c == ',' && expect == eCommaOrEnd) {
+      expect = inObject ? eKey : eValue;
+    } else if ((c | 0x20) == '}' && (expect & 1) && (c == '}') == inObject) {
+      // '}' or ']' where a value may end, closing what is open (the *OrEnd are odd)
+      objects >>= 1;
+      expect = --depth ? eCommaOrEnd : eDone;
+    } else if (expect == eColon) {
+      if (c != ':') return r;
+      expect = eValue;
+    } else if (expect == eKey || expect == eKeyOrEnd) {
+      if (c != '"') return r;
+      uint8_t name = in.string();
+      if (name == kBad) return r;
+      if (depth == 1) field = name;  // not one of ours if >= kFields
+      expect = eColon;
+    } else {
+      if (expect > eValueOrEnd || (!depth && c != '{')) return r;  // the frame is one object
+      uint8_t k = kOther;
+      int32_t v = 0;
+      bool keep = depth == 1 && field < kFields;
+      expect = eCommaOrEnd;
+      if (c == '{' || c == '[') {
+        if (depth == kJsonDepth) return r;
+        depth++;
+        objects = (uint8_t)(objects << 1 | (c == '{'));
+        expect = c == '{' ? eKeyOrEnd : eValueOrEnd;
+      } else if (c == '"') {
+        k = kString;
+        v = in.string();
+        if (v == kBad) return r;
+      } else if (c == '-' || isDigit(c)) {
+        if (!in.number(c, k, v)) return r;
+      } else {
+        if (!in.literal(c)) return r;
+        if (c == 'n') k = kNull;
+      }
+      if (keep) kind[field] = k, out.v[field] = v;
+    }
+  }
+  if (expect != eDone) return r;
+  uint8_t t = kind[fT] == kString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
-  if (t == kTypes) return r;
+  if (t >= kTypes) return r;
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
   out.type = r.type = m;
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);
   for (uint8_t f = fL; f < kFields; f++) {
     if (!(need >> f & 1)) continue;
-    const Slot &s = slots[f];
-    int32_t v = s.value;
-    int32_t lo = f <= fR ? -100 : f == fRate ? 1 : f == fTimeout ? kTimeoutMin : 0;
-    int32_t hi = f <= fR ? 100 : f == fRate ? rateMax : f == fTimeout ? kTimeoutMax : kMaxSeq;
-    if (m == Msg::kCfg && s.kind <= kNull) {
-      v = -1;  // cfg: absent or null keeps the setting
-    } else if (s.kind != kInt || v < lo || v > hi) {
+    int32_t v = out.v[f];
+    int16_t lo = f <= fR ? -100 : f == fRate ? 1 : f == fTimeout ? (int16_t)kTimeoutMin : 0;
+    int16_t hi = f <= fR ? 100 : f == fRate ? (int16_t)rateMax : (int16_t)kTimeoutMax;
+    if (m == Msg::kCfg && kind[f] <= kNull) {
+      out.v[f] = -1;  // cfg: absent or null keeps the setting
+    } else if (kind[f] != kInt || v < lo || (f < fSeq && v > hi)) {
       r.error = ParseError::kBadField;
       r.field = f;
-      r.problem = s.kind == kAbsent ? Problem::kMissing
-                  : s.kind == kInt  ? Problem::kOutOfRange
-                                    : Problem::kNotInteger;
+      r.problem = kind[f] == kAbsent ? Problem::kMissing
+                  : kind[f] == kInt  ? Problem::kOutOfRange
+                                     : Problem::kNotInteger;
       break;
     }
-    *(int32_t *)((uint8_t *)&out + pgm_read_byte(&kOffsets[f])) = v;
   }
   return r;
-}
-
-const char *errorCode(ParseError e) {
-  switch (e) {
-    case ParseError::kBadJson: return PSTR("bad_json");
-    case ParseError::kBadType: return PSTR("bad_type");
-    default: return PSTR("bad_field");
-  }
-}
-
-const char *msgName(Msg m) { return nth(kTypeNames, (uint8_t)m); }
-const char *fieldName(uint8_t field) { return nth(kFieldNames, field); }
-
-const char *problemText(Problem p) {
-  switch (p) {
-    case Problem::kMissing: return PSTR("missing");
-    case Problem::kNotInteger: return PSTR("must be an integer");
-    default: return PSTR("out of range");
-  }
 }
 
 }  // namespace rd

@@ -1,84 +1,78 @@
 #include "msg_write.h"
 
-#include "rd_pgm.h"
+#include "rd_config.h"
+#include "sampler.h"
 
 namespace rd {
 
-const char kFirmwareVersion[] PROGMEM = "0.1.0";
+namespace {
 
-void writeHello(Out &out, const HelloInfo &h) {
-  out.putP(PSTR("{\"t\":\"hello\",\"proto\":1,\"id\":\""));
-  out.putP(h.id);
-  out.putP(PSTR("\",\"fw\":\""));
-  out.putP(kFirmwareVersion);
-  out.putP(PSTR("\",\"board\":\""));
-  out.putP(h.board);
-  out.putP(PSTR("\",\"ch\":["));
-  out.putP(h.channels);
-  out.putP(PSTR("],\"rate\":"));
-  out.putU(h.rate);
-  out.putP(PSTR(",\"timeout\":"));
-  out.putU(h.timeout);
-  out.put('}');
-}
-
-void writeTel(Out &out, const TelBatch &t) {
-  out.putP(PSTR("{\"t\":\"tel\",\"seq\":"));
-  out.putU(t.seq);
-  out.putP(PSTR(",\"ms\":"));
-  out.putU(t.ms);
-  out.putP(PSTR(",\"v\":"));
-  const uint16_t *v = t.v;
-  for (uint8_t i = 0; i < t.n; i++) {
+/** tel's "v": the batch's rows of kChannels counts, `]` left to the next piece. */
+void writeRows(Out &out, const Sampler &s) {
+  const uint16_t *v = s.rows_[0];
+  for (uint8_t i = 0; i < s.count_; i++) {
     out.put(i ? ',' : '[');
-    for (uint8_t c = 0; c < t.width; c++) {
+    for (uint8_t c = 0; c < kChannels; c++) {
       out.put(c ? ',' : '[');
       out.putU(*v++);
     }
     out.put(']');
   }
-  out.putP(PSTR("],\"m\":["));
-  out.putI(t.l);
-  out.put(',');
-  out.putI(t.r);
-  out.putP(PSTR("],\"ack\":"));
-  out.putI(t.ack);
-  out.put('}');
 }
 
-void writePong(Out &out, int32_t id) {
-  out.putP(PSTR("{\"t\":\"pong\",\"id\":"));
-  out.putI(id);
-  out.put('}');
-}
+// err's parts: the code, then the message in up to three parts.
+const char *errPart[4];
+const char kErrHead[] PROGMEM = "{\"t\":\"err\",\"code\":\"";
+const char kErrMsg[] PROGMEM = "\",\"msg\":\"";
+const char kErrEnd[] PROGMEM = "\"}";
+const char kDot[] PROGMEM = ".";
+const char kColon[] PROGMEM = ": ";
+const Piece kErr[] PROGMEM = {
+    {kErrHead, &errPart[0], Piece::kPStr}, {kErrMsg, &errPart[1], Piece::kPStr},
+    {kErrEnd, nullptr, Piece::kEnd}};
+// bad_field: "<type>.<field>: <problem>"
+const Piece kFieldErr[] PROGMEM = {
+    {kErrHead, &errPart[0], Piece::kPStr}, {kErrMsg, &errPart[1], Piece::kPStr},
+    {kDot, &errPart[2], Piece::kPStr}, {kColon, &errPart[3], Piece::kPStr},
+    {kErrEnd, nullptr, Piece::kEnd}};
 
-/** `{"t":"err","code":"<code>","msg":"` : the message text follows. */
-static void errHead(Out &out, const char *code) {
-  out.putP(PSTR("{\"t\":\"err\",\"code\":\""));
-  out.putP(code);
-  out.putP(PSTR("\",\"msg\":\""));
+}  // namespace
+
+void writePieces(Out &out, const void *pieces) {
+  for (const Piece *p = static_cast<const Piece *>(pieces);; p++) {
+    Piece piece;
+    memcpy_P(&piece, p, sizeof piece);
+    out.putP(piece.text);
+    const void *v = piece.var;
+    switch (piece.kind) {
+      case Piece::kEnd: return;
+      case Piece::kText: break;
+      case Piece::kU32: out.putU(*static_cast<const uint32_t *>(v)); break;
+      case Piece::kU16: out.putU(*static_cast<const uint16_t *>(v)); break;
+      case Piece::kI8: out.putI(*static_cast<const int8_t *>(v)); break;
+      case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); break;
+      case Piece::kRows: writeRows(out, *static_cast<const Sampler *>(v)); break;
+    }
+  }
 }
 
 void writeErr(Out &out, const char *code, const char *msg) {
-  errHead(out, code);
-  out.putP(msg);
-  out.putP(PSTR("\"}"));
+  errPart[0] = code, errPart[1] = msg;
+  writePieces(out, kErr);
 }
 
-void writeParseError(Out &out, const ParseResult &r) {
+void writeParseError(Out &out, const void *result) {
+  const ParseResult &r = *static_cast<const ParseResult *>(result);
+  uint8_t e = (uint8_t)r.error;
+  errPart[0] = text((uint8_t)(kTextCodes - 1 + e));
   if (r.error != ParseError::kBadField) {
-    writeErr(out, errorCode(r.error), r.error == ParseError::kBadJson
-                                          ? PSTR("frame is not a JSON object")
-                                          : PSTR("t missing or unknown"));
+    writeErr(out, errPart[0], text((uint8_t)(kTextMessages - 1 + e)));
     return;
   }
-  errHead(out, errorCode(r.error));
-  out.putP(msgName(r.type));
-  out.put('.');
-  out.putP(fieldName(r.field));
-  out.putP(PSTR(": "));
-  out.putP(problemText(r.problem));
-  out.putP(PSTR("\"}"));
+  errPart[1] = text((uint8_t)(kTextTypes + (uint8_t)r.type));
+  errPart[2] = text(r.field);
+  errPart[3] = text((uint8_t)(kTextProblems + (uint8_t)r.problem));
+  writePieces(out, kFieldErr);
 }
 
 }  // namespace rd

@@ -1,38 +1,36 @@
 // The robot's JSON messages (docs/protocol.md, robot -> app), written
 // straight into an Out without building them in RAM first.
+//
+// A message is a table in flash of pieces: a constant text, then the value
+// of a variable (an integer, a P-string, the telemetry rows). One routine
+// writes any such table, so each message costs a few bytes of table rather
+// than a sequence of calls. The tables of hello, tel and pong live beside
+// the variables they show (robot.cpp); `err`'s are here.
 #pragma once
 
 #include <stdint.h>
 
 #include "msg_parse.h"
+#include "rd_pgm.h"
 #include "text_out.h"
 
 namespace rd {
 
-extern const char kFirmwareVersion[];
+class Sampler;
 
-/** What `hello` tells the app; every string is a P-string. */
-struct HelloInfo {
-  const char *id;
-  const char *board;
-  const char *channels;  // the JSON objects of "ch", comma-separated
-  uint16_t rate, timeout;
+/** One piece of a message: `text` (a P-string), then `var` as `kind` says. */
+struct Piece {
+  enum Kind : uint8_t { kEnd, kText, kU32, kU16, kI8, kPStr, kRows };
+  const char *text;
+  const void *var;  // kU32..kI8: the integer; kPStr: a `const char *` P-string; kRows: a Sampler
+  Kind kind;        // kEnd: the message ends after `text`; kText: nothing after it
 };
 
-/** One `tel` batch: `n` rows of `width` raw counts, row-major. */
-struct TelBatch {
-  uint32_t seq, ms;
-  const uint16_t *v;
-  uint8_t n, width;
-  int8_t l, r;
-  int32_t ack;
-};
+/** Writes the message whose pieces `pieces` points to (a Piece table in flash); a WsLink::Writer. */
+void writePieces(Out &out, const void *pieces);
 
-void writeHello(Out &out, const HelloInfo &h);
-void writeTel(Out &out, const TelBatch &t);
-void writePong(Out &out, int32_t id);
-/** `err` for a refused frame, naming the field for bad_field. */
-void writeParseError(Out &out, const ParseResult &r);
+/** `err` for a refused frame (`result`: its ParseResult), naming the field for bad_field; a WsLink::Writer. */
+void writeParseError(Out &out, const void *result);
 /** `err` with a fixed code and message (P-strings). */
 void writeErr(Out &out, const char *code, const char *msg);
 

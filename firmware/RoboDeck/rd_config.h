@@ -8,6 +8,8 @@
 #define RD_MODE_DIRECT 2
 #include "config.h"
 
+#define RD_FIRMWARE_VERSION "0.1.0"  // hello.fw
+
 namespace rd {
 
 constexpr uint16_t kRxBuffer = RD_RX_BUFFER;

@@ -29,7 +29,8 @@ const char kId[] PROGMEM = RD_ROBOT_ID;
 const char kToken[] PROGMEM = RD_TOKEN;
 
 constexpr uint16_t kBackoffMinMs = 100;
-constexpr uint32_t kStableMs = 5000;  // a link this old resets the backoff
+constexpr uint16_t kStableMs = 5000;  // a link this old resets the backoff
+static_assert(kBackoffMaxMs <= 30000, "RD_BACKOFF_MAX_MS: the reconnect timer is 16-bit");
 
 Settings config = {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken,
                    kDirectMode};
@@ -39,8 +40,8 @@ WsLink link(linkBuffer);
 DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;
-int8_t outLeft = 0, outRight = 0;
-uint32_t nextAttempt = 0, openedAt = 0;
+// 16-bit: checked every loop while they run, and all far below 32 s.
+uint16_t nextAttempt = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
 bool direct() { return serverRole(config.direct); }
@@ -54,33 +55,43 @@ void setLed(bool on) {
 }
 
 void applyMotors() {
-  if (drive.left() == outLeft && drive.right() == outRight) return;
-  outLeft = drive.left(), outRight = drive.right();
-  motorsApply(outLeft, outRight);
+  motorsApply(drive.left_, drive.right_);  // so tel's m is what the pins show
 }
 
 // ---------------------------------------------------------------- sending
 
-void helloWriter(Out &out, const void *) {
-  HelloInfo h = {config.id, boardName(), kChannelsJson + 1, rate, drive.timeout};
-  writeHello(out, h);
-}
+const char *board;  // boardName(), for hello
 
-void telWriter(Out &out, const void *) {
-  TelBatch t = {sampler.firstSeq(), sampler.firstMs(), sampler.rows(), sampler.count(),
-                kChannels,          outLeft,           outRight,       drive.ack()};
-  writeTel(out, t);
-}
-
-void pongWriter(Out &out, const void *id) { writePong(out, *static_cast<const int32_t *>(id)); }
-
-void errWriter(Out &out, const void *r) {
-  writeParseError(out, *static_cast<const ParseResult *>(r));
-}
+// The messages (msg_write.h): constant text, then a variable's value.
+const char kHelloHead[] PROGMEM = "{\"t\":\"hello\",\"proto\":1,\"id\":\"";
+const char kHelloFw[] PROGMEM = "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"";
+const char kHelloCh[] PROGMEM = "\",\"ch\":[";
+const char kHelloRate[] PROGMEM = "],\"rate\":";
+const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
+const char kClose[] PROGMEM = "}";
+const Piece kHello[] PROGMEM = {
+    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, &board, Piece::kPStr},
+    {kHelloCh, nullptr, Piece::kText},         {kChannelsJson + 1, nullptr, Piece::kText},
+    {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
+    {kClose, nullptr, Piece::kEnd}};
+const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
+const char kTelMs[] PROGMEM = ",\"ms\":";
+const char kTelV[] PROGMEM = ",\"v\":";
+const char kTelM[] PROGMEM = "],\"m\":[";
+const char kComma[] PROGMEM = ",";
+const char kTelAck[] PROGMEM = "],\"ack\":";
+const Piece kTel[] PROGMEM = {
+    {kTelHead, &sampler.first_.seq, Piece::kU32}, {kTelMs, &sampler.first_.ms, Piece::kU32},
+    {kTelV, &sampler, Piece::kRows},             {kTelM, &drive.left_, Piece::kI8},
+    {kComma, &drive.right_, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
+    {kClose, nullptr, Piece::kEnd}};
+Command command;  // the message being handled (pong's id is read from it)
+const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
+const Piece kPong[] PROGMEM = {{kPongHead, &command.v[fId], Piece::kU32}, {kClose, nullptr, Piece::kEnd}};
 
 bool sendTel() {
   if (!sampler.count()) return true;
-  bool sent = link.sendText(telWriter, nullptr);
+  bool sent = link.sendText(writePieces, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
   return sent;
 }
@@ -99,31 +110,31 @@ void telemetry(uint32_t now) {
 // ---------------------------------------------------------------- receiving
 
 void configure(const Command &c, uint32_t now) {
-  if (c.rate > 0) {
+  if (c.v[fRate] >= 0) {  // -1: keep
     sendTel();  // the pending batch was sampled at the old rate
-    rate = (uint16_t)c.rate;
+    rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.timeout > 0) drive.timeout = (uint16_t)c.timeout;
-  link.sendText(helloWriter, nullptr);
+  if (c.v[fTimeout] >= 0) drive.timeout = (uint16_t)c.v[fTimeout];
+  link.sendText(writePieces, kHello);
 }
 
 void onMessage(uint32_t now) {
-  Command c;
+  Command &c = command;
   ParseResult r = parseCommand(link.data(), link.size(), kRateMax, c);
   if (!r) {
-    link.sendText(errWriter, &r);
+    link.sendText(writeParseError, &r);
     return;
   }
   switch (c.type) {
     case Msg::kDrive:
-      if (drive.drive((int8_t)c.l, (int8_t)c.r, c.seq, now)) applyMotors();
+      if (drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now)) applyMotors();
       break;
     case Msg::kStop:
-      drive.stop(c.seq);
+      drive.stop(c.v[fSeq]);
       applyMotors();
       break;
-    case Msg::kPing: link.sendText(pongWriter, &c.id); break;
+    case Msg::kPing: link.sendText(writePieces, kPong); break;
     case Msg::kCfg: configure(c, now); break;
     case Msg::kIgnored: break;
   }
@@ -138,7 +149,7 @@ void linkUp(uint32_t now) {
   drive.reset();  // stays stopped until a fresh drive on this link
   applyMotors();
   sampler.start(rate, now);
-  link.sendText(helloWriter, nullptr);
+  link.sendText(writePieces, kHello);
 }
 
 void linkDown(uint32_t now, const char *why) {
@@ -146,11 +157,11 @@ void linkDown(uint32_t now, const char *why) {
   applyMotors();  // at once on link loss
   setLed(false);
   logLine(PSTR("link down: "), why);
-  if (now - openedAt >= kStableMs) backoff = kBackoffMinMs;
-  // Full jitter over the upper half, so robots of a fleet spread out.
-  nextAttempt = now + backoff - (uint16_t)random32() % (uint16_t)(backoff / 2 + 1);
-  backoff = backoff >= kBackoffMaxMs / 3 * 2 ? kBackoffMaxMs : (uint16_t)(backoff * 3 / 2);
-  openedAt = now;
+  // Jitter over the upper half, so robots of a fleet spread out: random
+  // bits under backoff / 2 (no division; not uniform, but never more).
+  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random32() & (backoff / 2)));
+  backoff += backoff / 2;
+  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
 }
 
 void serviceLink(uint32_t now) {
@@ -164,14 +175,15 @@ void serviceLink(uint32_t now) {
   }
 }
 
-void connectRelay(uint32_t now) {
-  if ((int32_t)(now - nextAttempt) < 0) return;
+// Out of line: its name buffer would otherwise sit in the loop's stack frame,
+// pushing the loop's own variables out of reach of short addressing (-56 B).
+RD_NOINLINE void connectRelay(uint32_t now) {
+  if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
   char host[64];  // the network library wants the name in RAM
   uint8_t i = 0;
   while (i < sizeof host - 1 && (host[i] = pchar(config.host, i)) != 0) i++;
   host[i] = 0;
   logLine(PSTR("connecting to relay"));
-  openedAt = now;
   if (netConnect(conn, host, config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
   } else {
@@ -194,8 +206,6 @@ void acceptApp(uint32_t now) {
 }  // namespace
 
 Settings &settings() { return config; }
-int8_t appliedLeft() { return outLeft; }
-int8_t appliedRight() { return outRight; }
 
 void robotSetup() {
   motorsBegin();  // motors off before anything else can fail
@@ -203,6 +213,8 @@ void robotSetup() {
   pinMode(RD_LED_PIN, OUTPUT);
 #endif
   platformBegin();
+  board = boardName();
+  nextAttempt = (uint16_t)millis();
   watchdogStart();
   if (direct()) netListen(config.port);
   logLine(PSTR("ready"));
@@ -217,7 +229,10 @@ void robotLoop() {
     applyMotors();
     logLine(PSTR("failsafe: drive timeout"));
   }
-  if (link.open()) telemetry(now);
+  if (link.open()) {
+    telemetry(now);
+    if ((uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
+  }
   if (direct()) acceptApp(now);
   else if (link.state() == WsLink::kIdle) connectRelay(now);
 }

@@ -21,8 +21,4 @@ Settings &settings();
 void robotSetup();
 void robotLoop();
 
-/** Motor outputs as applied (for the host build's log). */
-int8_t appliedLeft();
-int8_t appliedRight();
-
 }  // namespace rd

@@ -4,30 +4,30 @@ namespace rd {
 
 void Sampler::start(uint16_t rate, uint32_t now) {
   rate_ = rate;
-  next_ = now, frac_ = 0, count_ = 0;
-  // A period that divides a second (the usual) needs no 32-bit division.
-  uint32_t target = 1000 % kTelPeriodMs == 0 ? rate / (1000 / kTelPeriodMs)
-                                             : (uint32_t)rate * kTelPeriodMs / 1000;
+  next_.ms = now, frac_ = 0, count_ = 0;
+  // In 16 bits: a period that divides a second (the usual) needs no 32-bit division.
+  uint16_t target = 1000 % kTelPeriodMs == 0 ? rate / (1000 / kTelPeriodMs)
+                                             : (uint16_t)((uint32_t)rate * kTelPeriodMs / 1000);
   target_ = (uint8_t)(target < 1 ? 1 : target > kBatchMax ? kBatchMax : target);
 }
 
 void Sampler::advance() {
   // next += 1000 / rate ms, keeping the remainder so no rate drifts.
-  next_ += 1000 / rate_;
+  next_.ms += 1000 / rate_;
   frac_ += 1000 % rate_;
-  if (frac_ >= rate_) frac_ -= rate_, next_++;
-  seq_ = (seq_ + 1) & 0x7FFFFFFF;
+  if (frac_ >= rate_) frac_ -= rate_, next_.ms++;
+  next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
 void Sampler::commit() {
-  if (count_ == 0) firstSeq_ = seq_, firstMs_ = next_;
+  if (count_ == 0) first_ = next_;
   count_++;
   advance();
 }
 
 void Sampler::skipTo(uint32_t now) {
   int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
-  while ((int32_t)(now - next_) >= window) advance();
+  while ((int32_t)(now - next_.ms) >= window) advance();
 }
 
 }  // namespace rd

@@ -12,11 +12,17 @@
 
 namespace rd {
 
+/** The schedule and the batch; the fields are read by the `tel` writer. */
 class Sampler {
  public:
+  /** A point of the schedule: a sample's seq and its time. */
+  struct Point {
+    uint32_t seq, ms;
+  };
+
   /** (Re)start the schedule at `now`; a pending batch is discarded. */
   void start(uint16_t rate, uint32_t now);
-  bool due(uint32_t now) const { return (int32_t)(now - next_) >= 0; }
+  bool due(uint32_t now) const { return (int32_t)(now - next_.ms) >= 0; }
   bool full() const { return count_ == kBatchMax; }
   /** Samples per batch worth a `tel` at this rate (about kTelPeriodMs of them). */
   bool ready() const { return count_ >= target_; }
@@ -29,20 +35,20 @@ class Sampler {
   void clear() { count_ = 0; }
 
   uint8_t count() const { return count_; }
-  uint32_t firstSeq() const { return firstSeq_; }
-  uint32_t firstMs() const { return firstMs_; }
-  const uint16_t *rows() const { return rows_[0]; }
+  uint32_t firstSeq() const { return first_.seq; }
+  uint32_t firstMs() const { return first_.ms; }
   uint16_t rate() const { return rate_; }
+
+  // Public for the `tel` writer (msg_write.cpp). All zero until start(): a
+  // static Sampler then lives in .bss and costs no flash for an initial
+  // image (start() comes before any other call).
+  uint16_t rows_[kBatchMax][kChannels] = {};
+  Point next_ = {}, first_ = {};  // the next sample due; the batch's first
+  uint16_t rate_ = 0, frac_ = 0;
+  uint8_t count_ = 0, target_ = 0;
 
  private:
   void advance();
-
-  // All zero until start(): a static Sampler then lives in .bss and costs
-  // no flash for an initial image (start() comes before any other call).
-  uint16_t rows_[kBatchMax][kChannels] = {};
-  uint32_t next_ = 0, seq_ = 0, firstSeq_ = 0, firstMs_ = 0;
-  uint16_t rate_ = 0, frac_ = 0;
-  uint8_t count_ = 0, target_ = 0;
 };
 
 }  // namespace rd

@@ -16,25 +16,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rd::ParseResult r = rd::parseCommand(data, (uint16_t)size, 1000, c);
   if (!r) {
     rd::Out counter;
-    rd::writeParseError(counter, r);
+    rd::writeParseError(counter, &r);
     uint8_t chunk[16];
     rd::Out out(chunk, sizeof chunk, discard, nullptr);
-    rd::writeParseError(out, r);
+    rd::writeParseError(out, &r);
     if (out.count() != counter.count()) abort();
     return 0;
   }
+  const int32_t *v = c.v;
   switch (c.type) {
     case rd::Msg::kDrive:
-      if (c.l < -100 || c.l > 100 || c.r < -100 || c.r > 100 || c.seq < 0) abort();
+      if (v[rd::fL] < -100 || v[rd::fL] > 100 || v[rd::fR] < -100 || v[rd::fR] > 100 || v[rd::fSeq] < 0)
+        abort();
       break;
     case rd::Msg::kStop:
-      if (c.seq < 0) abort();
+      if (v[rd::fSeq] < 0) abort();
       break;
     case rd::Msg::kPing:
-      if (c.id < 0) abort();
+      if (v[rd::fId] < 0) abort();
       break;
     case rd::Msg::kCfg:
-      if (c.rate == 0 || c.rate > 1000 || (c.timeout != -1 && (c.timeout < 50 || c.timeout > 10000)))
+      if (v[rd::fRate] == 0 || v[rd::fRate] > 1000 ||
+          (v[rd::fTimeout] != -1 && (v[rd::fTimeout] < 50 || v[rd::fTimeout] > 10000)))
         abort();
       break;
     case rd::Msg::kIgnored:

@@ -5,6 +5,7 @@
 
 #include "msg_parse.h"
 #include "msg_write.h"
+#include "sampler.h"
 
 using rd::Msg;
 using rd::ParseError;
@@ -38,7 +39,7 @@ std::string answer(const std::string &frame) {
   rd::Command c;
   rd::ParseResult r = parse(frame, c);
   if (r) return "";
-  return written([&](rd::Out &o) { rd::writeParseError(o, r); });
+  return written([&](rd::Out &o) { rd::writeParseError(o, &r); });
 }
 
 }  // namespace
@@ -46,21 +47,25 @@ std::string answer(const std::string &frame) {
 TEST_CASE("valid commands") {
   rd::Command c;
   REQUIRE(parse(R"({"t":"drive","l":60,"r":-100,"seq":7})", c));
-  CHECK((c.type == Msg::kDrive && c.l == 60 && c.r == -100 && c.seq == 7));
+  CHECK((c.type == Msg::kDrive && c.v[rd::fL] == 60 && c.v[rd::fR] == -100 && c.v[rd::fSeq] == 7));
   REQUIRE(parse(" {\n\"seq\" : 2147483647 ,\t\"t\":\"stop\"}\r\n", c));
-  CHECK((c.type == Msg::kStop && c.seq == 2147483647));
+  CHECK((c.type == Msg::kStop && c.v[rd::fSeq] == 2147483647));
   REQUIRE(parse(R"({"t":"ping","id":0,"extra":[1,{"a":[true,false,null]},"x\"\\\u00e9"]})", c));
-  CHECK((c.type == Msg::kPing && c.id == 0));
+  CHECK((c.type == Msg::kPing && c.v[rd::fId] == 0));
   REQUIRE(parse(R"({"t":"cfg","rate":1000})", c));
-  CHECK((c.type == Msg::kCfg && c.rate == 1000 && c.timeout == -1));
+  CHECK((c.type == Msg::kCfg && c.v[rd::fRate] == 1000 && c.v[rd::fTimeout] == -1));
   REQUIRE(parse(R"({"t":"cfg","rate":null,"timeout":50})", c));
-  CHECK((c.rate == -1 && c.timeout == 50));
+  CHECK((c.v[rd::fRate] == -1 && c.v[rd::fTimeout] == 50));
   REQUIRE(parse(R"({"t":"cfg"})", c));
-  CHECK((c.rate == -1 && c.timeout == -1));
+  CHECK((c.v[rd::fRate] == -1 && c.v[rd::fTimeout] == -1));
   REQUIRE(parse(R"({"t":"drive","l":-0,"r":0,"seq":1,"l":5})", c));
-  CHECK(c.l == 5);  // the last duplicate wins, as in the app
+  CHECK(c.v[rd::fL] == 5);  // the last duplicate wins, as in the app
   REQUIRE(parse(R"({"\u0030":"","t":"stop","seq":1,"longer than eight":0})", c));
-  CHECK((c.type == Msg::kStop && c.seq == 1));  // escaped and long keys are skipped (fuzzer find)
+  CHECK((c.type == Msg::kStop && c.v[rd::fSeq] == 1));  // escaped and long keys are skipped (fuzzer find)
+  REQUIRE(parse(R"({"t":"stop","seq":1,"a":{"t":"drive","seq":-5},"b":[{"l":500}]})", c));
+  CHECK((c.type == Msg::kStop && c.v[rd::fSeq] == 1));  // nested keys are not ours
+  REQUIRE(parse(R"({"t":"stop","seq":3,"n":[],"o":{},"e":-1.5E+3,"s":"timeout"})", c));
+  CHECK(c.v[rd::fSeq] == 3);
   REQUIRE(parse(R"({"t":"pong","id":3})", c));
   CHECK(c.type == Msg::kIgnored);
   REQUIRE(parse(R"({"t":"err","code":"x","msg":"y"})", c));
@@ -88,12 +93,18 @@ TEST_CASE("every malformed frame gets the app's error code") {
       {"{t:\"drive\"}", ParseError::kBadJson, badJson},
       {"{\"t\":'drive'}", ParseError::kBadJson, badJson},
       {"{\"t\":\"dr\nive\"}", ParseError::kBadJson, badJson},
-      {"{\"t\":\"\\x\"}", ParseError::kBadJson, badJson},
-      {"{\"t\":\"\\u12g4\"}", ParseError::kBadJson, badJson},
+      {R"({"t":"\"})", ParseError::kBadJson, badJson},  // the escape takes the closing quote
+      {"{\"t\":\"\\\x01\"}", ParseError::kBadJson, badJson},          // a raw control character escaped
       {"{\"seq\":01}", ParseError::kBadJson, badJson},
-      {"{\"seq\":1.}", ParseError::kBadJson, badJson},
       {"{\"seq\":-}", ParseError::kBadJson, badJson},
-      {"{\"seq\":1e}", ParseError::kBadJson, badJson},
+      {"{\"seq\":.5}", ParseError::kBadJson, badJson},
+      {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kBadJson, badJson},
+      {"{\"a\":[1 2],\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
+      {"{\"a\":[1:2],\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
+      {"{\"a\":[1},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
+      {"{\"a\":{\"b\"},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
+      {"{\"a\":{1:2},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"stop\",\"seq\":1]", ParseError::kBadJson, badJson},
       {"{\"seq\":tru}", ParseError::kBadJson, badJson},
       {"{\"seq\":NaN}", ParseError::kBadJson, badJson},
       {"{\"a\":[[[[[[[[[[1]]]]]]]]]]}", ParseError::kBadJson, badJson},
@@ -105,6 +116,16 @@ TEST_CASE("every malformed frame gets the app's error code") {
       {"{\"t\":\"drivex\"}", ParseError::kBadType, badType},
       {"{\"t\":\"DRIVE\"}", ParseError::kBadType, badType},
       {"{\"t\":\"hello\"}", ParseError::kBadType, badType},
+      // Looser than the app (docs/firmware.md): escapes and the digits after
+      // a fraction or exponent are not checked; such a value is no integer.
+      {"{\"t\":\"\\x\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"\\u12g4\"}", ParseError::kBadType, badType},
+      {R"({"t":"stop","seq":1.})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":1e})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":1.2.3})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
       {R"({"t":"drive","r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
       {R"({"t":"drive","l":101,"r":1,"seq":1})", ParseError::kBadField,
@@ -131,6 +152,10 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
       {R"({"t":"drive","l":-2147483648,"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":4294967196,"r":1,"seq":1})", ParseError::kBadField,  // -100 if it wrapped
+       R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":1,"r":-42949672960,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.r: out of range"})"},
       {R"({"t":"stop"})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
       {R"({"t":"ping","id":-5})", ParseError::kBadField,
@@ -161,17 +186,56 @@ TEST_CASE("the rate limit is the robot's own") {
         ParseError::kBadField);
 }
 
+namespace {
+
+// Variables and tables as robot.cpp has them, to write hello, tel and pong.
+const char *testId = "rover", *testBoard = "uno";
+uint16_t testRate = 50, testTimeout = 500;
+rd::Sampler testSampler;
+int8_t testLeft = -100, testRight = 7;
+uint32_t testAck = 12, testPong = 42;
+const rd::Piece kTestHello[] = {
+    {"{\"t\":\"hello\",\"proto\":1,\"id\":\"", &testId, rd::Piece::kPStr},
+    {"\",\"fw\":\"0.1.0\",\"board\":\"", &testBoard, rd::Piece::kPStr},
+    {"\",\"ch\":[", nullptr, rd::Piece::kText},
+    {"{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}", nullptr, rd::Piece::kText},
+    {"],\"rate\":", &testRate, rd::Piece::kU16},
+    {",\"timeout\":", &testTimeout, rd::Piece::kU16},
+    {"}", nullptr, rd::Piece::kEnd}};
+const rd::Piece kTestTel[] = {
+    {"{\"t\":\"tel\",\"seq\":", &testSampler.first_.seq, rd::Piece::kU32},
+    {",\"ms\":", &testSampler.first_.ms, rd::Piece::kU32},
+    {",\"v\":", &testSampler, rd::Piece::kRows},
+    {"],\"m\":[", &testLeft, rd::Piece::kI8},
+    {",", &testRight, rd::Piece::kI8},
+    {"],\"ack\":", &testAck, rd::Piece::kU32},
+    {"}", nullptr, rd::Piece::kEnd}};
+const rd::Piece kTestPong[] = {{"{\"t\":\"pong\",\"id\":", &testPong, rd::Piece::kU32},
+                               {"}", nullptr, rd::Piece::kEnd}};
+
+}  // namespace
+
 TEST_CASE("hello, tel, pong and err as the app expects them") {
-  rd::HelloInfo h = {"rover", "uno", "{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}",
-                     50, 500};
-  CHECK(written([&](rd::Out &o) { rd::writeHello(o, h); }) ==
+  CHECK(written([&](rd::Out &o) { rd::writePieces(o, kTestHello); }) ==
         R"({"t":"hello","proto":1,"id":"rover","fw":"0.1.0","board":"uno",)"
         R"("ch":[{"name":"battery","unit":"V","mul":15,"div":1023,"off":0}],"rate":50,"timeout":500})");
-  const uint16_t v[] = {1, 2, 1023, 0};
-  rd::TelBatch t = {2147483647u, 4294967295u, v, 2, 2, -100, 7, 12};
-  CHECK(written([&](rd::Out &o) { rd::writeTel(o, t); }) ==
-        R"({"t":"tel","seq":2147483647,"ms":4294967295,"v":[[1,2],[1023,0]],"m":[-100,7],"ack":12})");
-  CHECK(written([](rd::Out &o) { rd::writePong(o, 42); }) == R"({"t":"pong","id":42})");
+  testSampler.start(100, 4294967295u);
+  for (uint16_t i = 0; i < 2; i++) {
+    uint16_t *row = testSampler.row();
+    for (uint8_t c = 0; c < rd::kChannels; c++) row[c] = (uint16_t)(i * 1021 + c);
+    testSampler.commit();
+  }
+  testSampler.first_.seq = 2147483647u;
+  std::string rows = "[[0";
+  for (uint8_t c = 1; c < rd::kChannels; c++) rows += "," + std::to_string(c);
+  rows += "],[1021";
+  for (uint8_t c = 1; c < rd::kChannels; c++) rows += "," + std::to_string(1021 + c);
+  rows += "]]";
+  CHECK(written([&](rd::Out &o) { rd::writePieces(o, kTestTel); }) ==
+        R"({"t":"tel","seq":2147483647,"ms":4294967295,"v":)" + rows + R"(,"m":[-100,7],"ack":12})");
+  CHECK(written([](rd::Out &o) { rd::writePieces(o, kTestPong); }) == R"({"t":"pong","id":42})");
+  CHECK(written([](rd::Out &o) { rd::writeErr(o, "too_big", "frame larger than the robot's buffer"); }) ==
+        R"({"t":"err","code":"too_big","msg":"frame larger than the robot's buffer"})");
 }
 
 TEST_CASE("Out: numbers, URL encoding and masking") {
