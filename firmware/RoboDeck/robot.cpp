@@ -148,7 +148,7 @@ void linkDown(uint32_t now, const char *why) {
   logLine(PSTR("link down: "), why);
   if (now - openedAt >= kStableMs) backoff = kBackoffMinMs;
   // Full jitter over the upper half, so robots of a fleet spread out.
-  nextAttempt = now + backoff - (uint16_t)random32() % (uint16_t)(backoff / 2 + 1);
+  nextAttempt = now + backoff - random16() % (uint16_t)(backoff / 2 + 1);
   backoff = backoff >= kBackoffMaxMs / 3 * 2 ? kBackoffMaxMs : (uint16_t)(backoff * 3 / 2);
   openedAt = now;
 }
