@@ -12,12 +12,12 @@ constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer
 
 struct Bytes {
   const uint8_t *data;
-  uint16_t len;
+  uint8_t len;
 };
 
 void writeBytes(Out &out, const void *ctx) {
   const Bytes *b = static_cast<const Bytes *>(ctx);
-  for (uint16_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
+  for (uint8_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
 }
 
 /** Sink for text written straight to a Client (refusals before any link). */
@@ -31,10 +31,14 @@ void writeTooBig(Out &out, const void *) {
 
 }  // namespace
 
+void WsLink::start(Client &c, uint32_t now, bool server) {
+  client_ = &c, server_ = server, failed_ = false;
+  state_ = kHandshake, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
+}
+
 void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
                          const char *id, const char *token) {
-  client_ = &c, server_ = false, failed_ = false;
-  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  start(c, now, false);
   uint8_t nonce[16];
   randomBytes(nonce, sizeof nonce);
   uint8_t chunk[kTxChunk];
@@ -44,8 +48,7 @@ void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t por
 }
 
 void WsLink::startServer(Client &c, uint32_t now, const char *token) {
-  client_ = &c, server_ = true, failed_ = false;
-  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  start(c, now, true);
   handshake_.expectRequest(token);
 }
 
@@ -68,7 +71,8 @@ WsLink::Event WsLink::down(const char *why) {
   return kDown;
 }
 
-WsLink::Event WsLink::poll(uint32_t now) {
+WsLink::Event WsLink::poll(uint32_t now32) {
+  uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
   if (failed_) return down(PSTR("write failed"));
   for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
@@ -87,64 +91,53 @@ WsLink::Event WsLink::poll(uint32_t now) {
   return timers(now);
 }
 
-WsLink::Event WsLink::onByte(uint8_t b, uint32_t now) {
-  if (state_ == kHandshake) return onHandshake(handshake_.feed(b), now);
-  return onFrame(decoder_.feed(b), now);
-}
-
-WsLink::Event WsLink::onHandshake(WsHandshake::Result r, uint32_t now) {
-  if (r == WsHandshake::kMore) return kNone;
-  if (serverRole(server_)) {
-    uint8_t chunk[kTxChunk];
-    Out out(chunk, kTxChunk, sink, this);
-    handshake_.writeResponse(out);
-    out.flush();
-  }
-  if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
-  state_ = kOpen;
-  decoder_.reset(serverRole(server_));
-  lastRx_ = lastPing_ = now;
-  return kOpened;
-}
-
-WsLink::Event WsLink::onFrame(WsDecoder::Event e, uint32_t now) {
-  switch (e) {
-    case WsDecoder::kMessage:
-      return state_ == kOpen ? kMessage : kNone;
-    case WsDecoder::kPing: {  // 5.5.2: answer with the same payload
-      Bytes b{decoder_.data(), decoder_.size()};
-      if (state_ == kOpen) send(kOpPong, writeBytes, &b);
-      return kNone;
+WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
+  if (state_ == kHandshake) {
+    WsHandshake::Result r = handshake_.feed(b);
+    if (r == WsHandshake::kMore) return kNone;
+    if (serverRole(server_)) {
+      uint8_t chunk[kTxChunk];
+      Out out(chunk, kTxChunk, sink, this);
+      handshake_.writeResponse(out);
+      out.flush();
     }
+    if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
+    state_ = kOpen;
+    decoder_.reset(serverRole(server_));
+    lastPing_ = now;
+    return kOpened;
+  }
+  bool open = state_ == kOpen;
+  switch (decoder_.feed(b)) {
+    case WsDecoder::kMessage:
+      return open ? kMessage : kNone;
+    case WsDecoder::kPing:  // 5.5.2: answer with the same payload
+      if (open) sendBytes(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
+      return kNone;
     case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
-      if (state_ == kOpen) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
+      if (open) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
       return down(PSTR("closed by peer"));
-    case WsDecoder::kError:  // 7.1.7: fail the connection with the code
-      if (decoder_.closeCode() == kCloseTooBig) send(kOpText, writeTooBig, nullptr);
+    case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
+      bool big = decoder_.closeCode() == kCloseTooBig;
+      if (big) send(kOpText, writeTooBig, nullptr);
       sendClose(decoder_.closeCode());
-      return down(decoder_.closeCode() == kCloseTooBig ? PSTR("frame too big (1009)")
-                                                       : PSTR("protocol error (1002)"));
+      return down(big ? PSTR("frame too big (1009)") : PSTR("protocol error (1002)"));
+    }
     default:
-      (void)now;
       return kNone;
   }
 }
 
-WsLink::Event WsLink::timers(uint32_t now32) {
-  uint16_t now = (uint16_t)now32;
+WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
-  switch (state_) {
-    case kHandshake:
-      return (uint16_t)(now - since_) > kHandshakeMs ? down(PSTR("handshake timeout")) : kNone;
-    case kClosing:
-      return (uint16_t)(now - since_) > kCloseWaitMs ? down(PSTR("close timeout")) : kNone;
-    default:
-      break;
+  if (state_ != kOpen) {
+    if ((uint16_t)(now - since_) <= (state_ == kHandshake ? kHandshakeMs : kCloseWaitMs)) return kNone;
+    return down(state_ == kHandshake ? PSTR("handshake timeout") : PSTR("close timeout"));
   }
   if (quiet > kLinkTimeoutMs) return down(PSTR("link silent"));
   if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {
     lastPing_ = now;
-    send(kOpPing, writeBytes, nullptr);
+    sendBytes(kOpPing, nullptr, 0);
   }
   return kNone;
 }
@@ -153,9 +146,12 @@ bool WsLink::sendText(Writer w, const void *ctx) {
   return state_ == kOpen && send(kOpText, w, ctx);
 }
 
+void WsLink::sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len) {
+  Bytes b{data, len};
+  send(opcode, writeBytes, &b);
+}
+
 bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
-  Bytes none{nullptr, 0};
-  if (!ctx && w == writeBytes) ctx = &none;
   Out counter;
   w(counter, ctx);
   uint8_t mask[4];
@@ -177,14 +173,13 @@ bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
 
 void WsLink::sendClose(uint16_t code) {
   uint8_t payload[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-  Bytes b{payload, (uint16_t)(code ? 2 : 0)};
-  send(kOpClose, writeBytes, &b);
+  sendBytes(kOpClose, payload, code ? 2 : 0);
 }
 
 void WsLink::close(uint16_t code, uint32_t now) {
   if (state_ != kOpen) return;
   sendClose(code);
-  state_ = kClosing, since_ = now;
+  state_ = kClosing, since_ = (uint16_t)now;
 }
 
 }  // namespace rd
