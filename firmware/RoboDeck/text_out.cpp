@@ -27,10 +27,9 @@ void Out::putP(const char *p) {
 }
 
 void Out::putU(uint32_t v) {
-  char digits[10];
-  uint8_t n = 0;
-  do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-  while (n) put(digits[--n]);
+  // Recursion instead of a digit buffer: at most ten levels, and no stack frame to set up.
+  if (v >= 10) putU(v / 10);
+  put((char)('0' + v % 10));
 }
 
 void Out::putI(int32_t v) {

@@ -65,16 +65,25 @@ void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
   if (!link->failed_ && link->client_->write(data, len) != len) link->failed_ = true;
 }
 
-WsLink::Event WsLink::down(const char *why) {
+WsLink::Event WsLink::down(uint8_t why) {
   if (client_) client_->stop();
-  state_ = kIdle, reason_ = why, failed_ = false;
+  state_ = kIdle, why_ = why, failed_ = false;
   return kDown;
+}
+
+const char *WsLink::reason() const {
+  // In Why order; a walk over one text, not a table of pointers (which lands in RAM).
+  const char *p = PSTR("write failed\0connection closed\0handshake refused\0handshake timeout\0"
+                       "close timeout\0link silent\0closed by peer\0frame too big (1009)\0"
+                       "protocol error (1002)");
+  for (uint8_t i = why_; i; i--) p += strlen_P(p) + 1;
+  return p;
 }
 
 WsLink::Event WsLink::poll(uint32_t now32) {
   uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
-  if (failed_) return down(PSTR("write failed"));
+  if (failed_) return down(kWhyWrite);
   for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
     if (inPos_ == inLen_) {
       int avail = client_->available();
@@ -87,7 +96,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     Event e = onByte(in_[inPos_++], now);
     if (e != kNone || state_ == kIdle) return e;
   }
-  if (inPos_ == inLen_ && !client_->connected()) return down(PSTR("connection closed"));
+  if (inPos_ == inLen_ && !client_->connected()) return down(kWhyClosed);
   return timers(now);
 }
 
@@ -101,7 +110,7 @@ WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
       handshake_.writeResponse(out);
       out.flush();
     }
-    if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
+    if (r == WsHandshake::kFail) return down(kWhyRefused);
     state_ = kOpen;
     decoder_.reset(serverRole(server_));
     lastPing_ = now;
@@ -116,12 +125,12 @@ WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
       return kNone;
     case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
       if (open) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
-      return down(PSTR("closed by peer"));
+      return down(kWhyPeerClose);
     case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
       bool big = decoder_.closeCode() == kCloseTooBig;
       if (big) send(kOpText, writeTooBig, nullptr);
       sendClose(decoder_.closeCode());
-      return down(big ? PSTR("frame too big (1009)") : PSTR("protocol error (1002)"));
+      return down(big ? kWhyTooBig : kWhyProtocol);
     }
     default:
       return kNone;
@@ -132,9 +141,9 @@ WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
   if (state_ != kOpen) {
     if ((uint16_t)(now - since_) <= (state_ == kHandshake ? kHandshakeMs : kCloseWaitMs)) return kNone;
-    return down(state_ == kHandshake ? PSTR("handshake timeout") : PSTR("close timeout"));
+    return down(state_ == kHandshake ? kWhyHandshakeTimeout : kWhyCloseTimeout);
   }
-  if (quiet > kLinkTimeoutMs) return down(PSTR("link silent"));
+  if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {
     lastPing_ = now;
     sendBytes(kOpPing, nullptr, 0);

@@ -52,10 +52,15 @@ class WsLink {
   State state() const { return state_; }
   bool open() const { return state_ == kOpen; }
   /** Why the last kDown happened, for the log (a P-string). */
-  const char *reason() const { return reason_; }
+  const char *reason() const;
 
  private:
-  Event down(const char *why);
+  // Why a link went down: a code, so that a build without a log drops the texts.
+  enum Why : uint8_t {
+    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyCloseTimeout, kWhySilent,
+    kWhyPeerClose, kWhyTooBig, kWhyProtocol,
+  };
+  Event down(uint8_t why);
   Event onByte(uint8_t b, uint16_t now);
   Event timers(uint16_t now);
   bool send(uint8_t opcode, Writer w, const void *ctx);
@@ -69,7 +74,7 @@ class WsLink {
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
   WsHandshake handshake_;
-  const char *reason_ = "";
+  uint8_t why_ = 0;
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
   State state_ = kIdle;
