@@ -27,9 +27,10 @@ enum Pattern : uint8_t {
 constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
 constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
-// Lower-case text of each pattern, NUL-separated; the token follows Bearer's and token='s.
-const char kPatternText[] PROGMEM =
-    "websocket\0upgrade\0robodeck.v1\0" "13\0\0bearer \0\0\0http/1.1\0get\0token=";
+// Lower-case text of each pattern; the token follows Bearer's and token='s,
+// the accept value stands alone. kPatternAt: where each starts, and the end.
+const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=";
+const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53};
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
@@ -75,7 +76,7 @@ void WsHandshake::start(bool server) {
   pat_ = serverRole(server) ? kPGet : kPHttp;
 }
 
-void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
+RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                                const char *token, const uint8_t nonce[16]) {
   start(false);
   out.putP(PSTR("GET /robot/"));
@@ -142,7 +143,7 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
     pat_ = p, at_ = 0, field_ = kValue;
   } else if (field_ != kValue) {
     field(c);
-  } else if (pat_ == kPKey) {
+  } else if (serverRole(server_) && pat_ == kPKey) {
     // Hashed as it comes; a longer key is refused, and never hashed past its length.
     if (c != ' ' && keyLen_ <= kWsKeyChars && keyLen_++ < kWsKeyChars) sha().add(c);
   } else if (c == ',' && pat_ <= kLists) {
@@ -198,16 +199,13 @@ void WsHandshake::match(char c) {
 // the fixed text, which any case matches; the accept value and token must
 // match exactly.
 char WsHandshake::want(uint8_t pos, bool &fold) const {
-  if (pat_ == kPNone) return 0;
-  const char *p = kPatternText;
-  for (uint8_t i = pat_; i; i--) p += strlen_P(p) + 1;
-  uint8_t n = (uint8_t)strlen_P(p);
+  uint8_t at = pgm_read_byte(&kPatternAt[pat_]);
+  uint8_t n = (uint8_t)(pgm_read_byte(&kPatternAt[pat_ + 1]) - at);
   fold = pos < n;
-  if (fold) return pchar(p, pos);
+  if (fold) return pchar(kPatternText + at, pos);
   pos -= n;
-  if (pat_ == kPAccept) return pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
-  if (pat_ == kPBearer || pat_ == kPToken) return pchar(token_, pos);
-  return 0;
+  if (!serverRole(server_)) return pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
+  return pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
 }
 
 WsHandshake::Result WsHandshake::lineEnd() {

@@ -155,7 +155,7 @@ bool WsLink::sendText(Writer w, const void *ctx) {
   return state_ == kOpen && send(kOpText, w, ctx);
 }
 
-void WsLink::sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len) {
+RD_NOINLINE void WsLink::sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len) {
   Bytes b{data, len};
   send(opcode, writeBytes, &b);
 }
