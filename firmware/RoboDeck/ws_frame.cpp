@@ -71,17 +71,16 @@ WsDecoder::Event WsDecoder::payloadDone() {
   got_ = 0, need_ = 2;
   if (op & 0x08) {
     start_ = msgLen_;
-    size_ = write_ - msgLen_;
     if (op != kOpClose) return (Event)op;  // ping, pong
-    if (size_ == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
-    code_ = size_ ? (uint16_t)(data()[0] << 8 | data()[1]) : kCloseNoStatus;
-    return !size_ || closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
+    uint16_t n = size();
+    if (n == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
+    code_ = n ? (uint16_t)(data()[0] << 8 | data()[1]) : kCloseNoStatus;
+    return !n || closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
   }
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);
   if (inMessage_) return kNone;
-  start_ = 0;
-  size_ = msgLen_;
+  start_ = 0;  // the message is buf_[0, write_)
   msgLen_ = 0;
   return kMessage;
 }

@@ -38,7 +38,7 @@ class WsDecoder {
   // After kMessage: the message payload. After kPing/kPong/kClose: the
   // control payload.
   const uint8_t *data() const { return buf_ + start_; }
-  uint16_t size() const { return size_; }
+  uint16_t size() const { return write_ - start_; }
   /** After kClose: the peer's code, or 1005 when it sent none. After kError: ours (1002 or 1009). */
   uint16_t closeCode() const { return code_; }
 
@@ -51,7 +51,7 @@ class WsDecoder {
   uint8_t *buf_;
   uint16_t cap_;
   uint16_t msgLen_ = 0;     // bytes of the (fragmented) message so far
-  uint16_t start_ = 0, size_ = 0;
+  uint16_t start_ = 0;      // where data() begins; it ends at write_
   uint16_t remaining_ = 0;  // payload bytes still to read in this frame
   uint16_t write_ = 0;      // where the next payload byte goes
   uint16_t code_ = 0;

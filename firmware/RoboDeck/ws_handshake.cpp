@@ -72,7 +72,7 @@ int8_t hexValue(uint8_t c) {
 
 void WsHandshake::start(bool server) {
   server_ = server;
-  status_ = 0, seen_ = 0, col_ = 0, field_ = 0, keyLen_ = 0, pct_ = 0, at_ = 0;
+  memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
   pat_ = serverRole(server) ? kPGet : kPHttp;
 }
 

@@ -63,6 +63,7 @@ class WsHandshake {
 
   uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
+  // start() zeroes everything from status_ up to server_ at once.
   uint16_t status_ = 0;
   uint16_t seen_ = 0;   // bit per pattern matched
   uint16_t hash_ = 0;   // of the header name so far
