@@ -1,5 +1,7 @@
 #include "ws_frame.h"
 
+#include "rd_pgm.h"
+
 namespace rd {
 
 // 7.4: codes a peer may put on the wire (1005/1006/1015 are never sent).
@@ -15,7 +17,7 @@ void WsDecoder::reset(bool expectMasked) {
   msgLen_ = 0;
 }
 
-WsDecoder::Event WsDecoder::fail(uint16_t code) {
+RD_NOINLINE WsDecoder::Event WsDecoder::fail(uint16_t code) {
   code_ = code;
   need_ = kFailed;
   return kError;

@@ -72,12 +72,16 @@ WsLink::Event WsLink::down(uint8_t why) {
 }
 
 const char *WsLink::reason() const {
+#if RD_SERIAL_LOG
   // In Why order; a walk over one text, not a table of pointers (which lands in RAM).
   const char *p = PSTR("write failed\0connection closed\0handshake refused\0handshake timeout\0"
                        "close timeout\0link silent\0closed by peer\0frame too big (1009)\0"
                        "protocol error (1002)");
   for (uint8_t i = why_; i; i--) p += strlen_P(p) + 1;
   return p;
+#else
+  return PSTR("");  // no log to show it in: the texts would only take flash
+#endif
 }
 
 WsLink::Event WsLink::poll(uint32_t now32) {
