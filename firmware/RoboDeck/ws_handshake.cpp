@@ -55,7 +55,6 @@ constexpr uint16_t kServerNeeds = bit(kPWebsocket) | bit(kPUpgrade) | bit(kPVers
 
 const char *statusText(uint16_t status) {
   switch (status) {
-    case 101: return PSTR("101 Switching Protocols");
     case 401: return PSTR("401 Unauthorized");
     case 503: return PSTR("503 Service Unavailable");
     default: return PSTR("400 Bad Request");
