@@ -47,11 +47,16 @@ const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
 constexpr uint8_t kNoMatch = 0xFF;
 constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 
-constexpr uint16_t bit(uint8_t p) { return (uint16_t)(1u << p); }
-constexpr uint16_t kAuthed = bit(kPBearer) | bit(kPToken);
-constexpr uint16_t kClientNeeds = bit(kPWebsocket) | bit(kPUpgrade) | bit(kPProtocol) | bit(kPAccept);
-constexpr uint16_t kServerNeeds = bit(kPWebsocket) | bit(kPUpgrade) | bit(kPVersion) | bit(kPGet) |
-                                  bit(kPHttp);
+// What each pattern, matched whole, adds to seen_ (in Pattern order).
+enum Seen : uint8_t {
+  kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
+  kSHttp = 64, kSGet = 128,
+};
+const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept,
+                                        kSAuthed,    0,         0,          kSHttp,    kSGet,
+                                        kSAuthed};
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept;
+constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
   switch (status) {
@@ -105,7 +110,7 @@ void WsHandshake::expectRequest(const char *token) {
   start(true);
   token_ = token;
   sha().begin();
-  if (!pchar(token, 0)) seen_ = kAuthed;
+  if (!pchar(token, 0)) seen_ = kSAuthed;
 }
 
 void WsHandshake::writeResponse(Out &out) const {
@@ -182,7 +187,7 @@ void WsHandshake::field(uint8_t c) {
 // The end of a list element or field: was the pattern matched whole?
 void WsHandshake::element() {
   bool fold;
-  if (at_ != kNoMatch && !want(at_, fold)) seen_ |= bit(pat_);
+  if (at_ != kNoMatch && !want(at_, fold)) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
   at_ = 0, pct_ = 0;
 }
 
@@ -214,8 +219,7 @@ WsHandshake::Result WsHandshake::lineEnd() {
   col_ = 0, hash_ = 0, pat_ = kPNone;
   if (first) {
     field_ = kName;
-    bool ok = serverRole(server_) ? (seen_ & (bit(kPGet) | bit(kPHttp))) == (bit(kPGet) | bit(kPHttp))
-                                  : seen_ & bit(kPHttp);
+    bool ok = serverRole(server_) ? (seen_ & (kSGet | kSHttp)) == (kSGet | kSHttp) : seen_ & kSHttp;
     if (ok && cols <= kMaxFirstLine) return kMore;
     status_ = serverRole(server_) ? 400 : 0;
     return kFail;
@@ -228,7 +232,7 @@ WsHandshake::Result WsHandshake::end() {
   if (!serverRole(server_))
     return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
-  status_ = !upgrade ? 400 : !(seen_ & kAuthed) ? 401 : !(seen_ & bit(kPProtocol)) ? 400 : 101;
+  status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
   if (status_ != 101) return kFail;
   sha().finishAccept();
   return kDone;

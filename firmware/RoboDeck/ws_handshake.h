@@ -65,7 +65,7 @@ class WsHandshake {
   const char *token_ = nullptr;  // server: required token
   // start() zeroes everything from status_ up to server_ at once.
   uint16_t status_ = 0;
-  uint16_t seen_ = 0;   // bit per pattern matched
+  uint8_t seen_ = 0;    // a bit per kind of pattern matched
   uint16_t hash_ = 0;   // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against
   uint8_t at_ = 0;      // characters matched so far, or kNoMatch
