@@ -9,13 +9,13 @@ void Out::put(char c) {
   if (!buf_) return;
   uint8_t b = (uint8_t)c;
   if (mask_) b ^= mask_[maskPos_++ & 3];
-  buf_[fill_++] = b;
-  if (fill_ == cap_) flush();
+  *at_++ = b;
+  if (at_ == end_) flush();
 }
 
 void Out::flush() {
-  if (buf_ && fill_) sink_(ctx_, buf_, fill_);
-  fill_ = 0;
+  if (at_ != buf_) sink_(ctx_, buf_, (uint16_t)(at_ - buf_));
+  at_ = buf_;
 }
 
 void Out::putN(const char *p, uint16_t n) {
