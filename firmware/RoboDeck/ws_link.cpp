@@ -90,9 +90,9 @@ WsLink::Event WsLink::poll(uint32_t now32) {
   if (failed_) return down(kWhyWrite);
   for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
     if (inPos_ == inLen_) {
-      int avail = client_->available();
-      if (avail <= 0) break;
-      int n = client_->read(in_, avail < kRxChunk ? (size_t)avail : kRxChunk);
+      // Client::read(buf, n) takes what has arrived, up to n, and never
+      // waits (Ethernet, both WiFi cores, the host): no available() first.
+      int n = client_->read(in_, kRxChunk);
       if (n <= 0) break;
       inPos_ = 0, inLen_ = (uint8_t)n;
     }
