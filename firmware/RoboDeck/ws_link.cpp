@@ -95,8 +95,8 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       int n = client_->read(in_, kRxChunk);
       if (n <= 0) break;
       inPos_ = 0, inLen_ = (uint8_t)n;
+      lastRx_ = now;
     }
-    lastRx_ = now;
     Event e = onByte(in_[inPos_++], now);
     if (e != kNone || state_ == kIdle) return e;
   }
@@ -168,7 +168,7 @@ bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
   Out counter;
   w(counter, ctx);
   uint8_t mask[4];
-  randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
+  if (!serverRole(server_)) randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
   uint8_t header[kWsMaxHeader];
   uint8_t n = wsHeader(header, opcode, counter.count(), serverRole(server_) ? nullptr : mask);
   // A peer that stops reading must not stall the loop (and the failsafe)
