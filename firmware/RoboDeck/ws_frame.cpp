@@ -1,5 +1,6 @@
 #include "ws_frame.h"
 
+#include "rd_config.h"
 #include "rd_pgm.h"
 
 namespace rd {
@@ -33,7 +34,8 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
     }
     return got_ < need_ ? kNone : header();
   }
-  if (head_[1] & 0x80) b ^= head_[need_ - 4 + (mask_++ & 3)];
+  // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
+  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + (mask_++ & 3)];
   buf_[write_++] = b;
   return --remaining_ ? kNone : payloadDone();
 }
@@ -49,7 +51,7 @@ WsDecoder::Event WsDecoder::header() {
     // 5.4: a continuation needs an open message; a new one must not interleave.
     return fail(kCloseProtocol);
   }
-  if (!(head_[1] & 0x80) == expectMasked_) return fail(kCloseProtocol);  // 5.1
+  if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kCloseProtocol);  // 5.1
   uint16_t n = len;
   if (len >= 126) {
     // 16 bits suffice: a longer frame is beyond any buffer (<= 16 KB).
