@@ -1,5 +1,6 @@
 #include "text_out.h"
 
+#include "rd_config.h"
 #include "rd_pgm.h"
 
 namespace rd {
@@ -8,7 +9,7 @@ void Out::put(char c) {
   count_++;
   if (!buf_) return;
   uint8_t b = (uint8_t)c;
-  if (mask_) b ^= mask_[maskPos_++ & 3];
+  if (!kDirectMode && mask_) b ^= mask_[maskPos_++ & 3];  // a direct-mode board never masks
   *at_++ = b;
   if (at_ == end_) flush();
 }
