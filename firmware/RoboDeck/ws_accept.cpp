@@ -8,7 +8,8 @@ static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
                                           0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
-static const uint8_t kRoundK[16] PROGMEM = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
+// In RAM: read straight by add(), with no copy out of flash and no stack frame for it.
+static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
                                             0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
 
 /** x = x rotated left by n bits (x: one big-endian word). */
@@ -61,9 +62,7 @@ void Sha1::block() {
               : round == 2 ? (uint8_t)((b & c) | (d & (b | c)))
                            : (uint8_t)(b ^ c ^ d);
     }
-    uint8_t k[4];
-    memcpy_P(k, &kRoundK[4 * round], 4);
-    rd::add(t_, k);
+    rd::add(t_, &kRoundK[4 * round]);
     rd::add(t_, v_ + 16);  // + e
     rd::add(t_, w);
     for (uint8_t j = 19; j >= 4; j--) v_[j] = v_[j - 4];  // e = d, d = c, c = b, b = a
