@@ -46,7 +46,7 @@ void Sha1::add(uint8_t b) {
 
 void Sha1::block() {
   memcpy(v_, h_, sizeof v_);
-  uint8_t p = 0;  // 4 * round, mod 256: byte offset of w[round] in the ring
+  uint8_t p = 0;  // 4 * step, mod 256: byte offset of w[step] in the ring
   for (uint8_t i = 0; i < 80; i++, p += 4) {
     uint8_t *w = w_ + (p & 63);
     if (i >= 16) {
