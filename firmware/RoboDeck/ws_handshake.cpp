@@ -5,8 +5,6 @@
 
 namespace rd {
 
-const char kSubprotocol[] PROGMEM = "robodeck.v1";
-
 namespace {
 
 // What a field or header value is matched against. The header patterns
@@ -93,7 +91,9 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
   out.putP(host);
   out.put(':');
   out.putU(port);
-  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "));
+  // The key last: it is computed, the rest is one text.
+  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "));
   sha().begin();
   for (uint8_t i = 0; i < kWsKeyChars; i++) {
     char c = base64At(nonce, 16, i);
@@ -101,8 +101,6 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
     sha().add((uint8_t)c);
   }
   sha().finishAccept();  // the digest waits in the work area for the response
-  out.putP(PSTR("\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: "));
-  out.putP(kSubprotocol);
   out.putP(PSTR("\r\n\r\n"));
 }
 
@@ -116,10 +114,8 @@ void WsHandshake::expectRequest(const char *token) {
 void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status_);
   out.putP(PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Accept: "));
+                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
   for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(base64At(sha().digest(), 20, i));
-  out.putP(PSTR("\r\nSec-WebSocket-Protocol: "));
-  out.putP(kSubprotocol);
   out.putP(PSTR("\r\n\r\n"));
 }
 

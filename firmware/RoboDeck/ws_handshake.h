@@ -19,8 +19,6 @@
 
 namespace rd {
 
-extern const char kSubprotocol[];  // "robodeck.v1", in flash
-
 class WsHandshake {
  public:
   enum Result : uint8_t { kMore, kDone, kFail };

@@ -96,9 +96,9 @@ TEST_CASE("client: request line, key, subprotocol and token") {
         "Host: relay.local:8765\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         "Sec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+        "Sec-WebSocket-Protocol: robodeck.v1\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
   Written none;
   h.writeRequest(none.out, "h", 1, "r", "", kNonce);
   none.out.flush();
@@ -213,8 +213,8 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     if (c.status == 101) {
       CHECK(w.text ==
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-            "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+            "Sec-WebSocket-Protocol: robodeck.v1\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
     } else {
       CHECK(w.text.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
     }
