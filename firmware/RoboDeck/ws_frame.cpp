@@ -76,10 +76,11 @@ WsDecoder::Event WsDecoder::payloadDone() {
   if (op & 0x08) {
     start_ = msgLen_;
     if (op != kOpClose) return (Event)op;  // ping, pong
-    uint16_t n = size();
-    if (n == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
-    code_ = n ? (uint16_t)(data()[0] << 8 | data()[1]) : kCloseNoStatus;
-    return !n || closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
+    code_ = kCloseNoStatus;
+    if (!size()) return kClose;
+    if (size() == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
+    code_ = (uint16_t)(data()[0] << 8 | data()[1]);
+    return closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
   }
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);
