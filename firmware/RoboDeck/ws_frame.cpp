@@ -7,8 +7,9 @@ namespace rd {
 
 // 7.4: codes a peer may put on the wire (1005/1006/1015 are never sent).
 static bool closeCodeValid(uint16_t c) {
-  if (c < 1000 || c >= 5000) return false;
-  return c >= 3000 || (c <= 1014 && c != 1004 && c != 1005 && c != 1006);
+  c -= 1000;  // 1000..1014 but 1004..1006 (unassigned, or never on the wire), and 3000..4999
+  if (c >= 4000) return false;
+  return c >= 2000 || (c <= 14 && (uint8_t)(c - 4) > 2);
 }
 
 void WsDecoder::reset(bool expectMasked) {
