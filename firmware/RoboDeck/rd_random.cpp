@@ -6,33 +6,28 @@
 
 namespace rd {
 
-static uint32_t state = 0x9E3779B9u;
+static uint16_t state = 0xACE1u;  // never 0: xorshift would stay there
 
 void seedRandom(uint32_t entropy) {
-  state ^= entropy;
-  if (!state) state = 0x9E3779B9u;
-  random32();
+  uint16_t s = (uint16_t)(state ^ entropy ^ entropy >> 16);
+  if (s) state = s;
 }
 
-uint32_t random32() {
+uint16_t random16() {
 #if defined(ESP32)
-  return esp_random();
+  return (uint16_t)esp_random();
 #else
-  // Marsaglia xorshift32: full period, a few instructions.
-  state ^= state << 13;
-  state ^= state >> 17;
-  state ^= state << 5;
-  return state;
+  // xorshift16 (7, 9, 8): period 2^16 - 1, byte moves and a few shifts on AVR.
+  uint16_t x = state;
+  x ^= x << 7;
+  x ^= x >> 9;
+  x ^= x << 8;
+  return state = x;
 #endif
 }
 
 void randomBytes(uint8_t *out, uint8_t n) {
-  uint32_t r = 0;
-  for (uint8_t i = 0; i < n; i++) {
-    if ((i & 3) == 0) r = random32();
-    out[i] = (uint8_t)r;
-    r >>= 8;
-  }
+  while (n--) *out++ = (uint8_t)random16();
 }
 
 }  // namespace rd

@@ -159,7 +159,7 @@ void linkDown(uint32_t now, const char *why) {
   logLine(PSTR("link down: "), why);
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
-  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random32() & (backoff / 2)));
+  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
   backoff += backoff / 2;
   if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
 }

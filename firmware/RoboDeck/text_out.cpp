@@ -1,5 +1,6 @@
 #include "text_out.h"
 
+#include "rd_config.h"
 #include "rd_pgm.h"
 
 namespace rd {
@@ -8,14 +9,14 @@ void Out::put(char c) {
   count_++;
   if (!buf_) return;
   uint8_t b = (uint8_t)c;
-  if (mask_) b ^= mask_[maskPos_++ & 3];
-  buf_[fill_++] = b;
-  if (fill_ == cap_) flush();
+  if (!kDirectMode && mask_) b ^= mask_[maskPos_++ & 3];  // a direct-mode board never masks
+  *at_++ = b;
+  if (at_ == end_) flush();
 }
 
 void Out::flush() {
-  if (buf_ && fill_) sink_(ctx_, buf_, fill_);
-  fill_ = 0;
+  if (at_ != buf_) sink_(ctx_, buf_, (uint16_t)(at_ - buf_));
+  at_ = buf_;
 }
 
 void Out::putN(const char *p, uint16_t n) {
@@ -27,10 +28,9 @@ void Out::putP(const char *p) {
 }
 
 void Out::putU(uint32_t v) {
-  char digits[10];
-  uint8_t n = 0;
-  do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-  while (n) put(digits[--n]);
+  // Recursion instead of a digit buffer: at most ten levels, and no stack frame to set up.
+  if (v >= 10) putU(v / 10);
+  put((char)('0' + v % 10));
 }
 
 void Out::putI(int32_t v) {

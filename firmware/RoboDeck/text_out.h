@@ -19,7 +19,7 @@ class Out {
   /** A counting Out: nothing is written, only `count()` grows. */
   RD_NOINLINE Out() {}
   RD_NOINLINE Out(uint8_t *chunk, uint16_t cap, Sink sink, void *ctx)
-      : buf_(chunk), cap_(cap), sink_(sink), ctx_(ctx) {}
+      : buf_(chunk), at_(chunk), end_(chunk + cap), sink_(sink), ctx_(ctx) {}
 
   /** From now on XOR every byte with this 4-byte key (RFC 6455 5.3). */
   void mask(const uint8_t *key) { mask_ = key, maskPos_ = 0; }
@@ -35,8 +35,8 @@ class Out {
   uint16_t count() const { return count_; }
 
  private:
-  uint8_t *buf_ = nullptr;
-  uint16_t cap_ = 0, fill_ = 0, count_ = 0;
+  uint8_t *buf_ = nullptr, *at_ = nullptr, *end_ = nullptr;  // the chunk, where the next byte goes, its end
+  uint16_t count_ = 0;
   Sink sink_ = nullptr;
   void *ctx_ = nullptr;
   const uint8_t *mask_ = nullptr;

@@ -1,116 +1,92 @@
 #include "ws_frame.h"
 
+#include "rd_config.h"
+#include "rd_pgm.h"
+
 namespace rd {
 
 // 7.4: codes a peer may put on the wire (1005/1006/1015 are never sent).
 static bool closeCodeValid(uint16_t c) {
-  if (c < 1000 || c >= 5000) return false;
-  return c >= 3000 || (c <= 1014 && c != 1004 && c != 1005 && c != 1006);
+  c -= 1000;  // 1000..1014 but 1004..1006 (unassigned, or never on the wire), and 3000..4999
+  if (c >= 4000) return false;
+  return c >= 2000 || (c <= 14 && (uint8_t)(c - 4) > 2);
 }
 
 void WsDecoder::reset(bool expectMasked) {
   expectMasked_ = expectMasked;
-  state_ = kHead0;
+  got_ = 0, need_ = 2;
   inMessage_ = false;
   msgLen_ = 0;
 }
 
-WsDecoder::Event WsDecoder::fail(uint16_t code) {
+RD_NOINLINE WsDecoder::Event WsDecoder::fail(uint16_t code) {
   code_ = code;
-  state_ = kFailed;
+  need_ = kFailed;
   return kError;
 }
 
 WsDecoder::Event WsDecoder::feed(uint8_t b) {
-  switch (state_) {
-    case kHead0: return header0(b);
-    case kHead1: return header1(b);
-    case kLen:
-      // 5.2: 16- or 64-bit big-endian length; a 64-bit one has its top bit 0.
-      // 16 bits suffice: a length past them is beyond any buffer (<= 16 KB).
-      if (need_ == 8 && (b & 0x80)) return fail(kCloseProtocol);
-      if (remaining_ > 0xFF) return fail(kCloseTooBig);
-      remaining_ = (uint16_t)(remaining_ << 8 | b);
-      return --need_ ? kNone : lengthDone();
-    case kMask:
-      mask_[4 - need_] = b;
-      if (--need_) return kNone;
-      state_ = kPayload;
-      return remaining_ ? kNone : payloadDone();
-    case kPayload:
-      buf_[write_++] = b ^ mask_[maskPos_++ & 3];
-      return --remaining_ ? kNone : payloadDone();
-    case kFailed: break;
+  if (need_ == kFailed) return kNone;
+  if (got_ < need_) {
+    head_[got_++] = b;
+    if (got_ == 2) {  // 5.2: 7-bit length, or 126/127 for 2/8 more bytes; then the mask
+      uint8_t len = b & 0x7F;
+      need_ = (uint8_t)(2 + (len == 126 ? 2 : len == 127 ? 8 : 0) + (b & 0x80 ? 4 : 0));
+    }
+    return got_ < need_ ? kNone : header();
   }
-  return kNone;
+  // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
+  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + (mask_++ & 3)];
+  buf_[write_++] = b;
+  return --remaining_ ? kNone : payloadDone();
 }
 
-WsDecoder::Event WsDecoder::header0(uint8_t b) {
-  fin_ = b & 0x80;
-  opcode_ = b & 0x0F;
-  if (b & 0x70) return fail(kCloseProtocol);  // 5.2: no extension negotiated, RSV must be 0
-  bool control = opcode_ & 0x08;
-  if (control) {
-    // 5.5: control frames are never fragmented.
-    if (opcode_ > kOpPong || !fin_) return fail(kCloseProtocol);
-  } else if (opcode_ > kOpBinary) {
-    return fail(kCloseProtocol);
-  } else if ((opcode_ == kOpCont) != inMessage_) {
+// The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
+WsDecoder::Event WsDecoder::header() {
+  uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
+  if (head_[0] & 0x70) return fail(kCloseProtocol);  // no extension negotiated: RSV must be 0
+  if (op & 0x08) {
+    // 5.5: control frames are never fragmented and carry at most 125 bytes.
+    if (op > kOpPong || !(head_[0] & 0x80) || len > 125) return fail(kCloseProtocol);
+  } else if (op > kOpBinary || (op == kOpCont) != inMessage_) {
     // 5.4: a continuation needs an open message; a new one must not interleave.
     return fail(kCloseProtocol);
   }
-  state_ = kHead1;
-  return kNone;
-}
-
-WsDecoder::Event WsDecoder::header1(uint8_t b) {
-  masked_ = b & 0x80;
-  if (masked_ != expectMasked_) return fail(kCloseProtocol);  // 5.1
-  uint8_t len = b & 0x7F;
-  if ((opcode_ & 0x08) && len > 125) return fail(kCloseProtocol);  // 5.5
-  remaining_ = 0;
-  if (len < 126) {
-    remaining_ = len;
-    return lengthDone();
+  if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kCloseProtocol);  // 5.1
+  uint16_t n = len;
+  if (len >= 126) {
+    // 16 bits suffice: a longer frame is beyond any buffer (<= 16 KB).
+    uint8_t at = len == 126 ? 2 : 8;
+    if (at == 8) {
+      if (head_[2] & 0x80) return fail(kCloseProtocol);  // a 64-bit length has its top bit 0
+      for (uint8_t i = 2; i < 8; i++)
+        if (head_[i]) return fail(kCloseTooBig);
+    }
+    n = (uint16_t)(head_[at] << 8 | head_[at + 1]);
   }
-  need_ = len == 126 ? 2 : 8;
-  state_ = kLen;
-  return kNone;
-}
-
-WsDecoder::Event WsDecoder::lengthDone() {
-  bool control = opcode_ & 0x08;
-  uint16_t used = msgLen_;
-  if (remaining_ > cap_ - used) return fail(kCloseTooBig);
-  write_ = used;
-  if (!control && opcode_ != kOpCont) binary_ = opcode_ == kOpBinary;
-  maskPos_ = 0;
-  for (uint8_t i = 0; i < 4; i++) mask_[i] = 0;
-  if (masked_) {
-    need_ = 4;
-    state_ = kMask;
-    return kNone;
-  }
-  state_ = kPayload;
-  return remaining_ ? kNone : payloadDone();
+  if (n > cap_ - msgLen_) return fail(kCloseTooBig);
+  remaining_ = n;
+  write_ = msgLen_;
+  mask_ = 0;
+  return n ? kNone : payloadDone();
 }
 
 WsDecoder::Event WsDecoder::payloadDone() {
-  state_ = kHead0;
-  if (opcode_ & 0x08) {
+  uint8_t op = head_[0] & 0x0F;
+  got_ = 0, need_ = 2;
+  if (op & 0x08) {
     start_ = msgLen_;
-    size_ = write_ - msgLen_;
-    if (opcode_ == kOpPing) return kPing;
-    if (opcode_ == kOpPong) return kPong;
-    if (size_ == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
-    code_ = size_ >= 2 ? (uint16_t)(data()[0] << 8 | data()[1]) : kCloseNoStatus;
-    return size_ < 2 || closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
+    if (op != kOpClose) return (Event)op;  // ping, pong
+    code_ = kCloseNoStatus;
+    if (!size()) return kClose;
+    if (size() == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
+    code_ = (uint16_t)(data()[0] << 8 | data()[1]);
+    return closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
   }
   msgLen_ = write_;
-  inMessage_ = !fin_;
+  inMessage_ = !(head_[0] & 0x80);
   if (inMessage_) return kNone;
-  start_ = 0;
-  size_ = msgLen_;
+  start_ = 0;  // the message is buf_[0, write_)
   msgLen_ = 0;
   return kMessage;
 }

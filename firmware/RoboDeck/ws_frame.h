@@ -2,9 +2,11 @@
 //
 // The decoder is fed one byte at a time and says when a whole message or
 // control frame has arrived, so it never waits for the network and can be
-// tested by feeding it byte strings. Fragments (5.4) are reassembled into
-// the buffer; a control frame that arrives between fragments is stored
-// right after the partial message, so one buffer serves both.
+// tested by feeding it byte strings. A frame's header is collected whole
+// (2 to 14 bytes) and judged in one place; the payload is unmasked into
+// the buffer as it arrives. Fragments (5.4) are reassembled in place; a
+// control frame that arrives between fragments is stored right after the
+// partial message, so one buffer serves both.
 #pragma once
 
 #include <stdint.h>
@@ -22,45 +24,41 @@ constexpr uint16_t kCloseNormal = 1000, kCloseGoingAway = 1001, kCloseProtocol =
 
 class WsDecoder {
  public:
-  enum Event : uint8_t { kNone, kMessage, kPing, kPong, kClose, kError };
+  // Control events are their opcodes; a data message (text or binary) is kMessage.
+  enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPing,
+                         kPong = kOpPong, kError = 0xF };
 
-  /** `expectMasked`: true on the server side (client frames are masked, 5.1). */
   constexpr WsDecoder(uint8_t *buf, uint16_t cap) : buf_(buf), cap_(cap) {}
+  /** `expectMasked`: true on the server side (client frames are masked, 5.1). */
   void reset(bool expectMasked);
 
   /** Consume one byte; returns the event it completes, or kNone. */
   Event feed(uint8_t b);
 
   // After kMessage: the message payload. After kPing/kPong/kClose: the
-  // control payload. After kError: the close code to send (1002 or 1009).
+  // control payload.
   const uint8_t *data() const { return buf_ + start_; }
-  uint16_t size() const { return size_; }
-  bool binary() const { return binary_; }
-  /** After kClose: the peer's code, or 1005 when it sent none. */
+  uint16_t size() const { return write_ - start_; }
+  /** After kClose: the peer's code, or 1005 when it sent none. After kError: ours (1002 or 1009). */
   uint16_t closeCode() const { return code_; }
 
  private:
-  enum State : uint8_t { kHead0, kHead1, kLen, kMask, kPayload, kFailed };
-  Event header0(uint8_t b);
-  Event header1(uint8_t b);
-  Event lengthDone();
+  static constexpr uint8_t kFailed = 0xFF;  // need_ after an error: nothing more is read
+  Event header();
   Event payloadDone();
   Event fail(uint16_t code);
 
   uint8_t *buf_;
   uint16_t cap_;
   uint16_t msgLen_ = 0;     // bytes of the (fragmented) message so far
-  uint16_t start_ = 0, size_ = 0;
+  uint16_t start_ = 0;      // where data() begins; it ends at write_
   uint16_t remaining_ = 0;  // payload bytes still to read in this frame
   uint16_t write_ = 0;      // where the next payload byte goes
   uint16_t code_ = 0;
-  uint8_t mask_[4] = {0, 0, 0, 0};
-  uint8_t maskPos_ = 0;
-  uint8_t need_ = 0;        // length or mask bytes still to read
-  uint8_t opcode_ = 0;
-  State state_ = kHead0;
-  bool fin_ = false, masked_ = false, expectMasked_ = false;
-  bool inMessage_ = false, binary_ = false;
+  uint8_t head_[14] = {};   // 2 bytes, 0/2/8 length bytes, 0/4 mask bytes
+  uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
+  uint8_t mask_ = 0;        // payload bytes unmasked so far (mod 4)
+  bool expectMasked_ = false, inMessage_ = false;
 };
 
 /** Largest frame header this firmware writes: 2 + 2 (16-bit length) + 4 (mask). */

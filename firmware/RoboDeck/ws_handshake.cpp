@@ -5,86 +5,82 @@
 
 namespace rd {
 
-const char kSubprotocol[] PROGMEM = "robodeck.v1";
-
 namespace {
 
-enum Seen : uint8_t {
-  kUpgrade = 1, kConnection = 2, kAccept = 4, kProtocol = 8, kVersion = 16, kKey = 32,
+// What a field or header value is matched against. The header patterns
+// come first, in the order of kNameHash; their text is in kPatternText.
+enum Pattern : uint8_t {
+  kPWebsocket,   // Upgrade: websocket
+  kPUpgrade,     // Connection: ..., Upgrade
+  kPProtocol,    // Sec-WebSocket-Protocol: ..., robodeck.v1
+  kPVersion,     // Sec-WebSocket-Version: 13
+  kPAccept,      // client: Sec-WebSocket-Accept: <ours>
+  kPBearer,      // server: Authorization: Bearer <token>
+  kPKey,         // server: Sec-WebSocket-Key (hashed, not matched)
+  kPNone,        // anything else
+  kPHttp,        // first line: HTTP/1.1
+  kPGet,         // request line: GET
+  kPToken,       // request target: token=<token> between '?' or '&'
 };
-constexpr uint8_t kClientNeeds = kUpgrade | kConnection | kAccept | kProtocol;
-constexpr uint8_t kServerNeeds = kUpgrade | kConnection | kVersion | kKey;
+constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
+constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
-// Header names we look at, lower case, in Header order.
-enum Header : uint8_t { kHUpgrade, kHConnection, kHAccept, kHProtocol, kHVersion, kHKey, kHAuth };
-const char kHeaders[] PROGMEM =
-    "upgrade\0connection\0sec-websocket-accept\0sec-websocket-protocol\0"
-    "sec-websocket-version\0sec-websocket-key\0authorization\0";
-constexpr uint8_t kHeaderCount = 7;
-const char hUpgrade[] PROGMEM = "upgrade";
-const char vWebsocket[] PROGMEM = "websocket";
+// Lower-case text of each pattern; the token follows Bearer's and token='s,
+// the accept value stands alone. kPatternAt: where each starts, and the end.
+const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=";
+const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53};
 
-/** Index of the header `name` (any case) in kHeaders, or kHeaderCount. */
-uint8_t headerIndex(const char *name) {
-  const char *h = kHeaders;
-  uint8_t i = 0;
-  for (; i < kHeaderCount && strcasecmp_P(name, h); i++) h += strlen_P(h) + 1;
-  return i;
-}
+// h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
+// and, checked, for a hundred common header names.
+const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
+    0x1789,  // upgrade
+    0x8da4,  // connection
+    0x3566,  // sec-websocket-protocol
+    0x980c,  // sec-websocket-version
+    0xce48,  // sec-websocket-accept
+    0xffa4,  // authorization
+    0x99d7,  // sec-websocket-key
+};
 
-/** Is `p` one of the comma-separated tokens of `list` (RFC 7230 7)? */
-bool hasToken(const char *list, const char *p) {
-  while (*list) {
-    while (*list == ' ' || *list == ',') list++;
-    const char *end = list;
-    while (*end && *end != ',' && *end != ' ') end++;
-    uint8_t n = (uint8_t)(end - list);
-    if (n && !strncasecmp_P(list, p, n) && !pchar(p, n)) return true;
-    while (*end == ' ') end++;
-    if (*end && *end != ',') end++;
-    list = end;
-  }
-  return false;
-}
+constexpr uint8_t kNoMatch = 0xFF;
+constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
+
+// What each pattern, matched whole, adds to seen_ (in Pattern order).
+enum Seen : uint8_t {
+  kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
+  kSHttp = 64, kSGet = 128,
+};
+const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept,
+                                        kSAuthed,    0,         0,          kSHttp,    kSGet,
+                                        kSAuthed};
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept;
+constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
   switch (status) {
-    case 101: return PSTR("101 Switching Protocols");
     case 401: return PSTR("401 Unauthorized");
     case 503: return PSTR("503 Service Unavailable");
     default: return PSTR("400 Bad Request");
   }
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/** Compares a percent-encoded query value (ending at '&', ' ' or NUL) with `p`. */
-bool queryValueIs(const char *v, const char *p) {
-  uint16_t i = 0;
-  while (*v && *v != '&' && *v != ' ' && *v != '#') {
-    char c = *v++;
-    if (c == '+') c = ' ';
-    if (c == '%' && hexValue(v[0]) >= 0 && hexValue(v[1]) >= 0) {
-      c = (char)(hexValue(v[0]) * 16 + hexValue(v[1]));
-      v += 2;
-    }
-    if (c != pchar(p, i++)) return false;
-  }
-  return pchar(p, i) == 0;
+int8_t hexValue(uint8_t c) {
+  if (c >= '0' && c <= '9') return (int8_t)(c - '0');
+  c |= 0x20;
+  return c >= 'a' && c <= 'f' ? (int8_t)(c - 'a' + 10) : -1;
 }
 
 }  // namespace
 
-void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
+void WsHandshake::start(bool server) {
+  server_ = server;
+  memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
+  pat_ = serverRole(server) ? kPGet : kPHttp;
+}
+
+RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                                const char *token, const uint8_t nonce[16]) {
-  char key[kWsKeyChars + 1];
-  base64(nonce, 16, key);
-  wsAccept(key, kWsKeyChars, accept_);
-  server_ = false, first_ = true, len_ = 0, seen_ = 0, status_ = 0;
+  start(false);
   out.putP(PSTR("GET /robot/"));
   out.putUrl(id);
   if (pchar(token, 0)) {
@@ -95,27 +91,31 @@ void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const 
   out.putP(host);
   out.put(':');
   out.putU(port);
-  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "));
-  for (uint8_t i = 0; i < kWsKeyChars; i++) out.put(key[i]);
-  out.putP(PSTR("\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: "));
-  out.putP(kSubprotocol);
+  // The key last: it is computed, the rest is one text.
+  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "));
+  sha().begin();
+  for (uint8_t i = 0; i < kWsKeyChars; i++) {
+    char c = base64At(nonce, 16, i);
+    out.put(c);
+    sha().add((uint8_t)c);
+  }
+  sha().finishAccept();  // the digest waits in the work area for the response
   out.putP(PSTR("\r\n\r\n"));
 }
 
 void WsHandshake::expectRequest(const char *token) {
-  server_ = true, first_ = true, len_ = 0, seen_ = 0, status_ = 400;
+  start(true);
   token_ = token;
-  authed_ = !pchar(token, 0);
+  sha().begin();
+  if (!pchar(token, 0)) seen_ = kSAuthed;
 }
 
 void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status_);
-  out.putP(PSTR("HTTP/1.1 "));
-  out.putP(statusText(status_));
-  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "));
-  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(accept_[i]);
-  out.putP(PSTR("\r\nSec-WebSocket-Protocol: "));
-  out.putP(kSubprotocol);
+  out.putP(PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
+  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(base64At(sha().digest(), 20, i));
   out.putP(PSTR("\r\n\r\n"));
 }
 
@@ -125,105 +125,113 @@ void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
 }
 
-WsHandshake::Result WsHandshake::feed(uint8_t b) {
-  if (b != '\n') {
-    if (len_ + 1 < cap_) text()[len_++] = (char)b;
-    else cut_ = true;
-    return kMore;
-  }
-  while (len_ && (text()[len_ - 1] == '\r' || text()[len_ - 1] == ' ')) len_--;
-  text()[len_] = 0;
-  Result r = line();
-  len_ = 0, cut_ = false;
-  return r;
-}
-
-WsHandshake::Result WsHandshake::line() {
-  if (first_) {
-    first_ = false;
-    if (cut_) return serverRole(server_) ? (status_ = 400, kFail) : kFail;
-    if (serverRole(server_)) {
-      requestLine();
+WsHandshake::Result WsHandshake::feed(uint8_t c) {
+  if (c == '\r') return kMore;
+  if (c == '\n') return lineEnd();
+  if (col_ < 255) col_++;
+  if (field_ == kName) {
+    if (c != ':') {
+      hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
       return kMore;
     }
-    // "HTTP/1.1 101 Switching Protocols"
-    if (len_ < 12 || strncmp_P(text(), PSTR("HTTP/1.1 "), 9)) return kFail;
-    for (uint8_t i = 9; i < 12; i++) status_ = status_ * 10 + (uint16_t)(text()[i] - '0');
-    return kMore;
-  }
-  if (len_ == 0) return end();
-  if (cut_) return kMore;  // no header we need is this long
-  char *colon = text();
-  while (*colon && *colon != ':') colon++;
-  if (!*colon) return kMore;
-  char *value = colon + 1;
-  while (*value == ' ' || *value == '\t') value++;
-  uint16_t nameLen = (uint16_t)(colon - text());
-  while (nameLen && text()[nameLen - 1] == ' ') nameLen--;
-  text()[nameLen] = 0;
-  return header(text(), value);
-}
-
-// One header line, for either role (4.1 and 4.2.1 say what each needs).
-WsHandshake::Result WsHandshake::header(const char *name, const char *value) {
-  bool server = serverRole(server_);
-  switch (headerIndex(name)) {
-    case kHUpgrade:
-      if (!strcasecmp_P(value, vWebsocket)) seen_ |= kUpgrade;
-      break;
-    case kHConnection:
-      if (hasToken(value, hUpgrade)) seen_ |= kConnection;
-      break;
-    case kHAccept:
-      if (server) break;
-      if (strcmp(value, accept_)) return kFail;
-      seen_ |= kAccept;
-      break;
-    case kHProtocol:
-      if (server ? hasToken(value, kSubprotocol) : !strcmp_P(value, kSubprotocol)) seen_ |= kProtocol;
-      break;
-    case kHVersion:
-      if (server && !strcmp_P(value, PSTR("13"))) seen_ |= kVersion;
-      break;
-    case kHKey:
-      if (server && strlen(value) == kWsKeyChars) {
-        wsAccept(value, kWsKeyChars, accept_);
-        seen_ |= kKey;
-      }
-      break;
-    case kHAuth:
-      if (server && !strncasecmp_P(value, PSTR("bearer "), 7) && !strcmp_P(value + 7, token_))
-        authed_ = true;
-      break;
+    uint8_t p = 0;
+    while (p < kHeaderPatterns && (uint16_t)(pgm_read_byte((const uint8_t *)&kNameHash[p]) |
+                                             pgm_read_byte((const uint8_t *)&kNameHash[p] + 1) << 8) != hash_)
+      p++;
+    // The accept is the client's to check; key and token are the server's.
+    if (p >= kPBearer ? !serverRole(server_) : p == kPAccept && serverRole(server_)) p = kPNone;
+    pat_ = p, at_ = 0, field_ = kValue;
+  } else if (field_ != kValue) {
+    field(c);
+  } else if (serverRole(server_) && pat_ == kPKey) {
+    // Hashed as it comes; a longer key is refused, and never hashed past its length.
+    if (c != ' ' && keyLen_ <= kWsKeyChars && keyLen_++ < kWsKeyChars) sha().add(c);
+  } else if (c == ',' && pat_ <= kLists) {
+    element();
+  } else {
+    match((char)c);
   }
   return kMore;
 }
 
-void WsHandshake::requestLine() {
-  // "GET <target> HTTP/1.1"; the token may ride in the target's query.
-  if (len_ < 14 || strncmp_P(text(), PSTR("GET "), 4) ||
-      strcmp_P(text() + len_ - 9, PSTR(" HTTP/1.1")))
+// A character of the first line: "GET <target> HTTP/1.1" or "HTTP/1.1 <status> <reason>".
+void WsHandshake::field(uint8_t c) {
+  if (c == ' ') {
+    element();
+    if (field_ < 3) field_++;
+    pat_ = !serverRole(server_) ? kPNone : field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
     return;
-  text()[len_ - 9] = 0;
-  seen_ |= 128;  // a valid request line
-  if (tokenInQuery(text() + 4)) authed_ = true;
+  }
+  if (!serverRole(server_)) {
+    if (field_ == 1) status_ = (uint16_t)(status_ * 10 + (c - '0'));
+  } else if (field_ == 1) {
+    // The target's query: '?' and '&' separate parameters, values are percent-encoded.
+    if (c == '?' || c == '&') return element();
+    if (c == '+') c = ' ';
+    if (c == '%' || pct_) {
+      int8_t v = hexValue(c);
+      if (pct_ && v < 0) at_ = kNoMatch;
+      if (!pct_++) return;
+      pctValue_ = (uint8_t)(pctValue_ << 4 | (v & 15));
+      if (pct_ < 3) return;
+      pct_ = 0, c = pctValue_;
+    }
+  }
+  match((char)c);
 }
 
-bool WsHandshake::tokenInQuery(const char *target) const {
-  const char *q = strchr(target, '?');
-  while (q) {
-    q++;
-    if (!strncmp_P(q, PSTR("token="), 6) && queryValueIs(q + 6, token_)) return true;
-    q = strchr(q, '&');
+// The end of a list element or field: was the pattern matched whole?
+void WsHandshake::element() {
+  bool fold;
+  if (at_ != kNoMatch && !want(at_, fold)) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
+  at_ = 0, pct_ = 0;
+}
+
+void WsHandshake::match(char c) {
+  if (at_ == kNoMatch) return;
+  bool fold;
+  char w = want(at_, fold);
+  if (w && (c == w || (fold && (c | 0x20) == w))) at_++;
+  else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
+}
+
+// Character `pos` of the current pattern, 0 past its end. `fold`: from
+// the fixed text, which any case matches; the accept value and token must
+// match exactly.
+char WsHandshake::want(uint8_t pos, bool &fold) const {
+  uint8_t at = pgm_read_byte(&kPatternAt[pat_]);
+  uint8_t n = (uint8_t)(pgm_read_byte(&kPatternAt[pat_ + 1]) - at);
+  fold = pos < n;
+  if (fold) return pchar(kPatternText + at, pos);
+  pos -= n;
+  if (!serverRole(server_)) return pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
+  return pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
+}
+
+WsHandshake::Result WsHandshake::lineEnd() {
+  bool first = field_ < kName;
+  if (field_ != kName) element();
+  uint8_t cols = col_;
+  col_ = 0, hash_ = 0, pat_ = kPNone;
+  if (first) {
+    field_ = kName;
+    bool ok = serverRole(server_) ? (seen_ & (kSGet | kSHttp)) == (kSGet | kSHttp) : seen_ & kSHttp;
+    if (ok && cols <= kMaxFirstLine) return kMore;
+    status_ = serverRole(server_) ? 400 : 0;
+    return kFail;
   }
-  return false;
+  field_ = kName;
+  return cols ? kMore : end();
 }
 
 WsHandshake::Result WsHandshake::end() {
-  if (!serverRole(server_)) return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
-  bool upgrade = (seen_ & (kServerNeeds | 128)) == (kServerNeeds | 128);
-  status_ = !upgrade ? 400 : !authed_ ? 401 : !(seen_ & kProtocol) ? 400 : 101;
-  return status_ == 101 ? kDone : kFail;
+  if (!serverRole(server_))
+    return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
+  bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
+  status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
+  if (status_ != 101) return kFail;
+  sha().finishAccept();
+  return kDone;
 }
 
 }  // namespace rd

@@ -1,10 +1,15 @@
 // The HTTP/1.1 upgrade of RFC 6455 section 4, both ways, with no I/O.
 //
-// Bytes of the peer's request or response are fed one at a time; lines are
-// collected in a caller-given buffer (the link's receive buffer, idle until
-// the handshake is over) and judged as they complete. Only the headers that
-// matter are looked at; anything else is skipped, so a proxy's extra
-// headers do no harm, and an over-long line is cut rather than overflowing.
+// One streaming scanner for both roles: bytes of the peer's request or
+// response are fed one at a time and nothing is buffered. The first line
+// is split into fields at spaces; a header's name is hashed as it arrives
+// and, for the few names that matter, its value is matched character by
+// character against what it must hold ("websocket", our accept value, the
+// token, ...). Each match only ever sets a bit, so an unknown header, a
+// repeated one or one whose name hashes like ours does no harm; anything
+// else is skipped, so a proxy's extra headers do no harm either. The SHA-1
+// of the accept value is kept in a caller-given work area (the link's
+// receive buffer, idle until the handshake is over).
 #pragma once
 
 #include <stdint.h>
@@ -14,13 +19,15 @@
 
 namespace rd {
 
-extern const char kSubprotocol[];  // "robodeck.v1", in flash
-
 class WsHandshake {
  public:
   enum Result : uint8_t { kMore, kDone, kFail };
+  /** Bytes of work area the handshake needs. */
+  static constexpr uint16_t kWorkSize = sizeof(Sha1);
+  /** The longest first line (request or status line) accepted. */
+  static constexpr uint8_t kMaxFirstLine = 254;
 
-  constexpr WsHandshake(uint8_t *line, uint16_t cap) : buf_(line), cap_(cap) {}
+  constexpr explicit WsHandshake(uint8_t *work) : work_(work) {}
 
   /**
    * Client side: write the upgrade request for the relay path
@@ -39,25 +46,32 @@ class WsHandshake {
 
   Result feed(uint8_t b);
 
-  /** Client: the server's HTTP status. Server: the status we answer with. */
+  /** Client: the server's HTTP status (0 for a bad status line). Server: the status we answer with. */
   uint16_t status() const { return status_; }
 
  private:
-  Result line();
-  Result header(const char *name, const char *value);
+  void start(bool server);
+  Result lineEnd();
   Result end();
-  void requestLine();
-  bool tokenInQuery(const char *target) const;
+  void field(uint8_t c);
+  void element();
+  void match(char c);
+  char want(uint8_t pos, bool &fold) const;
+  Sha1 &sha() const { return *reinterpret_cast<Sha1 *>(work_); }
 
-  char *text() const { return (char *)buf_; }  // the line being collected
-
-  uint8_t *buf_;
-  uint16_t cap_, len_ = 0;
+  uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
-  char accept_[kWsAcceptChars + 1] = {};
+  // start() zeroes everything from status_ up to server_ at once.
   uint16_t status_ = 0;
-  uint8_t seen_ = 0;  // bit per required header found
-  bool server_ = false, first_ = true, cut_ = false, authed_ = false;
+  uint8_t seen_ = 0;    // a bit per kind of pattern matched
+  uint16_t hash_ = 0;   // of the header name so far
+  uint8_t pat_ = 0;     // the pattern the current field or value is matched against
+  uint8_t at_ = 0;      // characters matched so far, or kNoMatch
+  uint8_t col_ = 0;     // characters in this line (saturating)
+  uint8_t field_ = 0;   // first line: field number; then kName or kValue
+  uint8_t keyLen_ = 0;  // server: characters of Sec-WebSocket-Key
+  uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
+  bool server_ = false;
 };
 
 }  // namespace rd

@@ -12,12 +12,12 @@ constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer
 
 struct Bytes {
   const uint8_t *data;
-  uint16_t len;
+  uint8_t len;
 };
 
 void writeBytes(Out &out, const void *ctx) {
   const Bytes *b = static_cast<const Bytes *>(ctx);
-  for (uint16_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
+  for (uint8_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
 }
 
 /** Sink for text written straight to a Client (refusals before any link). */
@@ -31,10 +31,14 @@ void writeTooBig(Out &out, const void *) {
 
 }  // namespace
 
+void WsLink::start(Client &c, uint32_t now, bool server) {
+  client_ = &c, server_ = server, failed_ = false;
+  state_ = kHandshake, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
+}
+
 void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
                          const char *id, const char *token) {
-  client_ = &c, server_ = false, failed_ = false;
-  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  start(c, now, false);
   uint8_t nonce[16];
   randomBytes(nonce, sizeof nonce);
   uint8_t chunk[kTxChunk];
@@ -44,8 +48,7 @@ void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t por
 }
 
 void WsLink::startServer(Client &c, uint32_t now, const char *token) {
-  client_ = &c, server_ = true, failed_ = false;
-  state_ = kHandshake, since_ = now, inPos_ = inLen_ = 0;
+  start(c, now, true);
   handshake_.expectRequest(token);
 }
 
@@ -62,89 +65,92 @@ void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
   if (!link->failed_ && link->client_->write(data, len) != len) link->failed_ = true;
 }
 
-WsLink::Event WsLink::down(const char *why) {
+WsLink::Event WsLink::down(uint8_t why) {
   if (client_) client_->stop();
-  state_ = kIdle, reason_ = why, failed_ = false;
+  state_ = kIdle, why_ = why, failed_ = false;
   return kDown;
 }
 
-WsLink::Event WsLink::poll(uint32_t now) {
+const char *WsLink::reason() const {
+#if RD_SERIAL_LOG
+  // In Why order; a walk over one text, not a table of pointers (which lands in RAM).
+  const char *p = PSTR("write failed\0connection closed\0handshake refused\0handshake timeout\0"
+                       "close timeout\0link silent\0closed by peer\0frame too big (1009)\0"
+                       "protocol error (1002)");
+  for (uint8_t i = why_; i; i--) p += strlen_P(p) + 1;
+  return p;
+#else
+  return PSTR("");  // no log to show it in: the texts would only take flash
+#endif
+}
+
+WsLink::Event WsLink::poll(uint32_t now32) {
+  uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
-  if (failed_) return down(PSTR("write failed"));
+  if (failed_) return down(kWhyWrite);
   for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
     if (inPos_ == inLen_) {
-      int avail = client_->available();
-      if (avail <= 0) break;
-      int n = client_->read(in_, avail < kRxChunk ? (size_t)avail : kRxChunk);
+      // Client::read(buf, n) takes what has arrived, up to n, and never
+      // waits (Ethernet, both WiFi cores, the host): no available() first.
+      int n = client_->read(in_, kRxChunk);
       if (n <= 0) break;
       inPos_ = 0, inLen_ = (uint8_t)n;
+      lastRx_ = now;
     }
-    lastRx_ = now;
     Event e = onByte(in_[inPos_++], now);
     if (e != kNone || state_ == kIdle) return e;
   }
-  if (inPos_ == inLen_ && !client_->connected()) return down(PSTR("connection closed"));
+  if (inPos_ == inLen_ && !client_->connected()) return down(kWhyClosed);
   return timers(now);
 }
 
-WsLink::Event WsLink::onByte(uint8_t b, uint32_t now) {
-  if (state_ == kHandshake) return onHandshake(handshake_.feed(b), now);
-  return onFrame(decoder_.feed(b), now);
-}
-
-WsLink::Event WsLink::onHandshake(WsHandshake::Result r, uint32_t now) {
-  if (r == WsHandshake::kMore) return kNone;
-  if (serverRole(server_)) {
-    uint8_t chunk[kTxChunk];
-    Out out(chunk, kTxChunk, sink, this);
-    handshake_.writeResponse(out);
-    out.flush();
-  }
-  if (r == WsHandshake::kFail) return down(PSTR("handshake refused"));
-  state_ = kOpen;
-  decoder_.reset(serverRole(server_));
-  lastRx_ = lastPing_ = now;
-  return kOpened;
-}
-
-WsLink::Event WsLink::onFrame(WsDecoder::Event e, uint32_t now) {
-  switch (e) {
-    case WsDecoder::kMessage:
-      return state_ == kOpen ? kMessage : kNone;
-    case WsDecoder::kPing: {  // 5.5.2: answer with the same payload
-      Bytes b{decoder_.data(), decoder_.size()};
-      if (state_ == kOpen) send(kOpPong, writeBytes, &b);
-      return kNone;
+WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
+  if (state_ == kHandshake) {
+    WsHandshake::Result r = handshake_.feed(b);
+    if (r == WsHandshake::kMore) return kNone;
+    if (serverRole(server_)) {
+      uint8_t chunk[kTxChunk];
+      Out out(chunk, kTxChunk, sink, this);
+      handshake_.writeResponse(out);
+      out.flush();
     }
+    if (r == WsHandshake::kFail) return down(kWhyRefused);
+    state_ = kOpen;
+    decoder_.reset(serverRole(server_));
+    lastPing_ = now;
+    return kOpened;
+  }
+  bool open = state_ == kOpen;
+  switch (decoder_.feed(b)) {
+    case WsDecoder::kMessage:
+      return open ? kMessage : kNone;
+    case WsDecoder::kPing:  // 5.5.2: answer with the same payload
+      if (open) sendBytes(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
+      return kNone;
     case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
-      if (state_ == kOpen) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
-      return down(PSTR("closed by peer"));
-    case WsDecoder::kError:  // 7.1.7: fail the connection with the code
-      if (decoder_.closeCode() == kCloseTooBig) send(kOpText, writeTooBig, nullptr);
+      if (open) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
+      return down(kWhyPeerClose);
+    case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
+      bool big = decoder_.closeCode() == kCloseTooBig;
+      if (big) send(kOpText, writeTooBig, nullptr);
       sendClose(decoder_.closeCode());
-      return down(decoder_.closeCode() == kCloseTooBig ? PSTR("frame too big (1009)")
-                                                       : PSTR("protocol error (1002)"));
+      return down(big ? kWhyTooBig : kWhyProtocol);
+    }
     default:
-      (void)now;
       return kNone;
   }
 }
 
-WsLink::Event WsLink::timers(uint32_t now32) {
-  uint16_t now = (uint16_t)now32;
+WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
-  switch (state_) {
-    case kHandshake:
-      return (uint16_t)(now - since_) > kHandshakeMs ? down(PSTR("handshake timeout")) : kNone;
-    case kClosing:
-      return (uint16_t)(now - since_) > kCloseWaitMs ? down(PSTR("close timeout")) : kNone;
-    default:
-      break;
+  if (state_ != kOpen) {
+    if ((uint16_t)(now - since_) <= (state_ == kHandshake ? kHandshakeMs : kCloseWaitMs)) return kNone;
+    return down(state_ == kHandshake ? kWhyHandshakeTimeout : kWhyCloseTimeout);
   }
-  if (quiet > kLinkTimeoutMs) return down(PSTR("link silent"));
+  if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {
     lastPing_ = now;
-    send(kOpPing, writeBytes, nullptr);
+    sendBytes(kOpPing, nullptr, 0);
   }
   return kNone;
 }
@@ -153,13 +159,16 @@ bool WsLink::sendText(Writer w, const void *ctx) {
   return state_ == kOpen && send(kOpText, w, ctx);
 }
 
+RD_NOINLINE void WsLink::sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len) {
+  Bytes b{data, len};
+  send(opcode, writeBytes, &b);
+}
+
 bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
-  Bytes none{nullptr, 0};
-  if (!ctx && w == writeBytes) ctx = &none;
   Out counter;
   w(counter, ctx);
   uint8_t mask[4];
-  randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
+  if (!serverRole(server_)) randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
   uint8_t header[kWsMaxHeader];
   uint8_t n = wsHeader(header, opcode, counter.count(), serverRole(server_) ? nullptr : mask);
   // A peer that stops reading must not stall the loop (and the failsafe)
@@ -177,14 +186,13 @@ bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
 
 void WsLink::sendClose(uint16_t code) {
   uint8_t payload[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-  Bytes b{payload, (uint16_t)(code ? 2 : 0)};
-  send(kOpClose, writeBytes, &b);
+  sendBytes(kOpClose, payload, code ? 2 : 0);
 }
 
 void WsLink::close(uint16_t code, uint32_t now) {
   if (state_ != kOpen) return;
   sendClose(code);
-  state_ = kClosing, since_ = now;
+  state_ = kClosing, since_ = (uint16_t)now;
 }
 
 }  // namespace rd

@@ -29,7 +29,7 @@ class WsLink {
   // constexpr, and the buffer outside the object: a static link needs no
   // constructor code, and its buffer lands in .bss, not in flash as .data.
   constexpr explicit WsLink(uint8_t *buffer)
-      : in_(buffer + kRxBuffer), decoder_(buffer, kRxBuffer), handshake_(buffer, kRxBuffer) {}
+      : in_(buffer + kRxBuffer), decoder_(buffer, kRxBuffer), handshake_(buffer) {}
 
   /** Client role: `c` is connected; send the upgrade request. */
   void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
@@ -52,16 +52,21 @@ class WsLink {
   State state() const { return state_; }
   bool open() const { return state_ == kOpen; }
   /** Why the last kDown happened, for the log (a P-string). */
-  const char *reason() const { return reason_; }
+  const char *reason() const;
 
  private:
-  Event down(const char *why);
-  Event onByte(uint8_t b, uint32_t now);
-  Event onFrame(WsDecoder::Event e, uint32_t now);
-  Event onHandshake(WsHandshake::Result r, uint32_t now);
-  Event timers(uint32_t now);
+  // Why a link went down: a code, so that a build without a log drops the texts.
+  enum Why : uint8_t {
+    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyCloseTimeout, kWhySilent,
+    kWhyPeerClose, kWhyTooBig, kWhyProtocol,
+  };
+  Event down(uint8_t why);
+  Event onByte(uint8_t b, uint16_t now);
+  Event timers(uint16_t now);
   bool send(uint8_t opcode, Writer w, const void *ctx);
+  void sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
+  void start(Client &c, uint32_t now, bool server);
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
   Client *client_ = nullptr;
@@ -69,11 +74,13 @@ class WsLink {
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
   WsHandshake handshake_;
-  const char *reason_ = "";
+  uint8_t why_ = 0;
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
   State state_ = kIdle;
   bool server_ = false, failed_ = false;
 };
+
+static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");
 
 }  // namespace rd

@@ -1,5 +1,4 @@
-// libFuzzer target: the HTTP upgrade parser, as client and as server,
-// with a short line buffer so over-long lines are exercised.
+// libFuzzer target: the HTTP upgrade scanner, as client and as server.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,8 +10,8 @@ static void discard(void *, const uint8_t *, uint16_t) {}
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   static const uint8_t nonce[16] = {0};
-  uint8_t line[96];
-  rd::WsHandshake h(line, sizeof line);
+  uint8_t work[rd::WsHandshake::kWorkSize];
+  rd::WsHandshake h(work);
   uint8_t chunk[16];
   rd::Out out(chunk, sizeof chunk, discard, nullptr);
   bool server = data[0] & 1;

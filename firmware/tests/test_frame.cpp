@@ -13,7 +13,7 @@ namespace {
 
 /** What feeding a byte string produced: the events, and the last payload. */
 struct Run {
-  std::string events;  // one letter per event: M P O C E
+  std::string events;  // one letter per event: M(essage) P(ing) O (pong) C(lose) E(rror)
   std::string payload;
   uint16_t code = 0;
 };
@@ -26,7 +26,8 @@ Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
   for (uint8_t b : in) {
     WsDecoder::Event e = d.feed(b);
     if (e == WsDecoder::kNone) continue;
-    r.events += "-MPOCE"[e];
+    r.events += e == WsDecoder::kMessage ? 'M' : e == WsDecoder::kPing ? 'P' : e == WsDecoder::kPong ? 'O'
+                : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError ? 'E' : '?';
     r.payload.assign((const char *)d.data(), d.size());
     r.code = e == WsDecoder::kClose ? d.closeCode() : e == WsDecoder::kError ? d.closeCode() : 0;
   }

@@ -67,13 +67,17 @@ TEST_CASE("accept value of the RFC example") {
 
 TEST_CASE("SHA-1 over several blocks and base64 padding") {
   rd::Sha1 sha;
+  sha.begin();
   std::string in(1000, 'a');
   for (char c : in) sha.add((uint8_t)c);
-  uint8_t digest[20];
-  sha.finish(digest);
+  sha.finish();
   char b64[29];
-  rd::base64(digest, 20, b64);
+  rd::base64(sha.digest(), 20, b64);
   CHECK(std::string(b64) == "KR6abGaZSUm1e6XmUDYemPw2sbo=");  // sha1("a" * 1000)
+  sha.begin();
+  sha.finish();
+  rd::base64(sha.digest(), 20, b64);
+  CHECK(std::string(b64) == "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");  // sha1("")
   const uint8_t two[2] = {'h', 'i'};
   rd::base64(two, 2, b64);
   CHECK(std::string(b64) == "aGk=");
@@ -82,8 +86,8 @@ TEST_CASE("SHA-1 over several blocks and base64 padding") {
 }
 
 TEST_CASE("client: request line, key, subprotocol and token") {
-  uint8_t line[128];
-  WsHandshake h(line, sizeof line);
+  uint8_t work[WsHandshake::kWorkSize];
+  WsHandshake h(work);
   Written w;
   h.writeRequest(w.out, "relay.local", 8765, "rover-1", "a b&c", kNonce);
   w.out.flush();
@@ -92,9 +96,9 @@ TEST_CASE("client: request line, key, subprotocol and token") {
         "Host: relay.local:8765\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         "Sec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+        "Sec-WebSocket-Protocol: robodeck.v1\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
   Written none;
   h.writeRequest(none.out, "h", 1, "r", "", kNonce);
   none.out.flush();
@@ -130,11 +134,21 @@ TEST_CASE("client: the server's response is checked") {
       {"not HTTP", "SSH-2.0-OpenSSH\r\n", WsHandshake::kFail, 0},
       {"status line too long", "HTTP/1.1 101 " + std::string(300, 'x') + "\r\n",
        WsHandshake::kFail, 0},
+      {"values with spaces around them", replace(replace(good, ": websocket", ":   websocket  "),
+                                                 "xOo=", "xOo=  "),
+       WsHandshake::kDone, 101},
+      {"accept in the wrong case", replace(good, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "S3PPLMBITXAQ9KYGZZHZRBK+XOO="),
+       WsHandshake::kFail, 101},
+      {"accept with a tail", replace(good, "xOo=", "xOo=x"), WsHandshake::kFail, 101},
+      {"accept cut short", replace(good, "xOo=", "xOo"), WsHandshake::kFail, 101},
+      {"a key header from the server is ignored",
+       replace(good, "\r\n\r\n", "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+       WsHandshake::kDone, 101},
   };
   for (const Case &c : cases) {
     CAPTURE(c.name);
-    uint8_t line[128];
-    WsHandshake h(line, sizeof line);
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
     Written w;
     h.writeRequest(w.out, "h", 1, "r", "", kNonce);
     CHECK(feed(h, c.response) == c.result);
@@ -169,13 +183,26 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
       {"not an upgrade", replace(good, "Upgrade: websocket\r\n", ""), "", 400},
       {"POST", replace(good, "GET ", "POST "), "", 400},
       {"HTTP/1.0", replace(good, "HTTP/1.1", "HTTP/1.0"), "", 400},
-      {"request line too long", replace(good, "/?token", "/" + std::string(200, 'x') + "?token"),
+      {"token in a bad escape", replace(good, "%20", "%2g"), "s cret", 401},
+      {"token escaped in upper and lower case", replace(good, "s%20cret", "%73%20c%72e%74"), "s cret",
+       101},
+      {"token as '+' for a space", replace(good, "%20", "+"), "s cret", 101},
+      {"bearer in another case", replace(replace(good, "?token=s%20cret", ""), "\r\n\r\n",
+                                         "\r\nAuthorization: bEARER s cret\r\n\r\n"),
+       "s cret", 101},
+      {"bearer with the wrong token", replace(replace(good, "?token=s%20cret", ""), "\r\n\r\n",
+                                              "\r\nAuthorization: Bearer s cre\r\n\r\n"),
+       "s cret", 401},
+      {"long key", replace(good, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ==A"), "", 400},
+      {"two keys", replace(good, "\r\n\r\n", "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+       "", 400},
+      {"request line too long", replace(good, "/?token", "/" + std::string(300, 'x') + "?token"),
        "", 400},
   };
   for (const Case &c : cases) {
     CAPTURE(c.name);
-    uint8_t line[128];
-    WsHandshake h(line, sizeof line);
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
     h.expectRequest(c.token);
     WsHandshake::Result r = feed(h, c.request);
     CHECK(r == (c.status == 101 ? WsHandshake::kDone : WsHandshake::kFail));
@@ -186,8 +213,8 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     if (c.status == 101) {
       CHECK(w.text ==
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-            "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n");
+            "Sec-WebSocket-Protocol: robodeck.v1\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
     } else {
       CHECK(w.text.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
     }
