@@ -3,6 +3,10 @@
 #include "rd_config.h"
 #include "rd_pgm.h"
 
+#if !defined(__AVR__) && !defined(ESP8266) && !defined(ESP32) && !defined(memcmp_P)
+#define memcmp_P memcmp
+#endif
+
 namespace rd {
 
 namespace {
@@ -10,14 +14,12 @@ namespace {
 // Every text the reader and `err` need, NUL-separated, in enum Text order.
 const char kTexts[] PROGMEM =
     "t\0l\0r\0rate\0timeout\0seq\0id\0"                       // keys (Field)
-    "drive\0stop\0ping\0cfg\0pong\0err\0"                     // types; pong, err need no action
+    "drive\0stop\0ping\0cfg\0pong\0err\0null\0"               // types (pong, err need no action)
     "bad_json\0bad_type\0bad_field\0"                         // codes
     "missing\0must be an integer\0out of range\0"             // problems
     "frame is not a JSON object\0t missing or unknown\0";     // messages
-constexpr uint8_t kNames = kTextCodes;   // keys and types are looked up
-constexpr uint8_t kTypes = kTextCodes - kTextTypes;
-constexpr uint8_t kShort = 8;            // every name is shorter
-constexpr uint8_t kBad = 0xFF;           // a string that is not valid JSON
+constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
+constexpr uint8_t kTypes = kTextNull - kTextTypes;
 
 // The fields each type must carry (cfg: may), a bit per Field, by type.
 const uint8_t kTypeFields[kTypes] PROGMEM = {
@@ -28,74 +30,45 @@ const uint8_t kTypeFields[kTypes] PROGMEM = {
 enum Kind : uint8_t { kAbsent, kNull, kInt, kOther, kString };
 constexpr int32_t kHuge = (int32_t)0x80000000u;
 
-// What the grammar allows next (RFC 8259): the reader's whole state, with
-// the nesting as a bit per level (1 = object).
-enum Expect : uint8_t { eValue, eValueOrEnd, eKey, eKeyOrEnd, eColon, eCommaOrEnd, eDone };
+// Outside strings, every control character counts as white space.
+bool isSpace(uint8_t c) { return c <= ' '; }
 
-bool isDigit(uint8_t c) { return (uint8_t)(c - '0') <= 9; }
-
-struct Reader {
-  const uint8_t *at, *end;
-
-  uint8_t peek() const { return at < end ? *at : 0; }  // 0 is never valid JSON either
-  uint8_t next() {
-    uint8_t c = peek();
-    at++;
-    return c;
+/** The index of the name `s` (n bytes, as written) spells, kNames if none. */
+uint8_t find(const uint8_t *s, uint16_t n) {
+  const char *p = kTexts;
+  uint8_t i = 0;
+  for (; i < kNames; i++) {
+    uint16_t k = (uint16_t)strlen_P(p);
+    if (k == n && !memcmp_P(s, p, n)) break;
+    p += k + 1;
   }
+  return i;
+}
 
-  /** After the opening quote: the index of the name it spells, kNames if none, kBad. */
-  uint8_t string() {
-    char word[kShort + 1];
-    uint8_t n = 0;
-    for (;;) {
-      uint8_t c = next();
-      if (c < 0x20) return kBad;  // end of input, or a raw control character
-      if (c == '"') break;
-      if (c == '\\') {
-        if (next() < 0x20) return kBad;  // what is escaped is not checked further
-        n = kShort;  // an escaped name is no name of ours
-      } else if (n < kShort) {
-        word[n++] = (char)c;
-      }
-    }
-    if (n == kShort) return kNames;
-    word[n] = 0;
-    uint8_t i = 0;
-    while (i < kNames && strcmp_P(word, text(i))) i++;
-    return i;
+/** The value written from `v` to `e` (a comma or brace): its kind, and its integer or name. */
+uint8_t value(const uint8_t *v, const uint8_t *e, int32_t &x) {
+  while (v < e && isSpace(*v)) v++;
+  while (e > v && isSpace(e[-1])) e--;
+  uint16_t n = (uint16_t)(e - v);
+  if (*v == '"') {  // a whole string: a value cannot end inside one
+    x = find(v + 1, (uint16_t)(n - 2));
+    return kString;
   }
-
-  /** After the first character `c` ('-' or a digit): a number, kInt or kOther. */
-  bool number(uint8_t c, uint8_t &kind, int32_t &value) {
-    bool neg = c == '-';
-    if (neg) c = next();
-    if (!isDigit(c)) return false;
-    uint32_t v = 0;
-    for (uint8_t first = c;; c = next()) {
-      // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
-      v = v > 214748364u ? 0xFFFFFFFFu : v * 10 + (uint8_t)(c - '0');
-      if (!isDigit(peek())) break;
-      if (first == '0') return false;  // no leading zeros
-    }
-    // A fraction or an exponent: not an integer, and not checked further.
-    kind = kInt;
-    for (uint8_t d; (d = lower((char)peek())) == '.' || d == 'e' || d == '+' || d == '-' || isDigit(d); at++)
-      kind = kOther;
-    if (v >> 31) v = (uint32_t)kHuge;
-    value = (int32_t)(neg ? 0u - v : v);  // kHuge stays kHuge
-    return true;
+  if (find(v, n) == kTextNull) return kNull;
+  bool neg = *v == '-';
+  if (neg) v++;
+  uint8_t kind = v < e ? kInt : kOther;
+  uint32_t u = 0;
+  for (; v < e; v++) {
+    uint8_t d = (uint8_t)(*v - '0');
+    if (d > 9) return kOther;  // a fraction, an exponent or no number: no integer
+    // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
+    u = u > 214748364u ? 0xFFFFFFFFu : u * 10 + d;
   }
-
-  /** true, false or null, after its first letter `c`. */
-  bool literal(uint8_t c) {
-    if (c != 't' && c != 'f' && c != 'n') return false;
-    const char *w = c == 't' ? PSTR("rue") : c == 'f' ? PSTR("alse") : PSTR("ull");
-    for (uint8_t k; (k = pgm_read_byte(w)) != 0; w++)
-      if (next() != k) return false;
-    return true;
-  }
-};
+  if (u >> 31) u = (uint32_t)kHuge;
+  x = (int32_t)(neg ? 0u - u : u);  // kHuge stays kHuge
+  return kind;
+}
 
 }  // namespace
 
@@ -105,58 +78,44 @@ const char *text(uint8_t index) {
   return p;
 }
 
-RD_NOINLINE ParseResult parseCommand(const uint8_t *data, uint16_t len, uint16_t rateMax, Command &out) {
-  Reader in = {data, data + len};
-  uint8_t kind[kFields] = {};
-  uint8_t objects = 0, depth = 0, field = kFields;
-  uint8_t expect = eValue;
+RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
   ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
-  for (;;) {
-    uint8_t c = in.next();
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-    if (in.at > in.end) break;
-    if (expect == eDone) return r;  // something after the object
-    bool inObject = objects & 1;
-    if (c == ',' && expect == eCommaOrEnd) {
-      expect = inObject ? eKey : eValue;
-    } else if ((c | 0x20) == '}' && (expect & 1) && (c == '}') == inObject) {
-      // '}' or ']' where a value may end, closing what is open (the *OrEnd are odd)
-      objects >>= 1;
-      expect = --depth ? eCommaOrEnd : eDone;
-    } else if (expect == eColon) {
-      if (c != ':') return r;
-      expect = eValue;
-    } else if (expect == eKey || expect == eKeyOrEnd) {
-      if (c != '"') return r;
-      uint8_t name = in.string();
-      if (name == kBad) return r;
-      if (depth == 1) field = name;  // not one of ours if >= kFields
-      expect = eColon;
-    } else {
-      if (expect > eValueOrEnd || (!depth && c != '{')) return r;  // the frame is one object
-      uint8_t k = kOther;
-      int32_t v = 0;
-      bool keep = depth == 1 && field < kFields;
-      expect = eCommaOrEnd;
-      if (c == '{' || c == '[') {
-        if (depth == kJsonDepth) return r;
-        depth++;
-        objects = (uint8_t)(objects << 1 | (c == '{'));
-        expect = c == '{' ? eKeyOrEnd : eValueOrEnd;
+  uint8_t kind[kFields] = {};
+  const uint8_t *end = p + len;
+  while (p < end && isSpace(*p)) p++;
+  if (p == end || *p != '{') return r;  // the frame is one object
+  const uint8_t *start = p, *from = p;
+  uint8_t depth = 1, key = kNames, field = kNames;
+  bool inString = false;
+  while (++p < end) {
+    uint8_t c = *p;
+    if (inString) {
+      if (c == '\\' && p + 1 < end) {
+        p++;  // what is escaped is not checked
       } else if (c == '"') {
-        k = kString;
-        v = in.string();
-        if (v == kBad) return r;
-      } else if (c == '-' || isDigit(c)) {
-        if (!in.number(c, k, v)) return r;
-      } else {
-        if (!in.literal(c)) return r;
-        if (c == 'n') k = kNull;
+        inString = false;
+        if (depth == 1) key = find(start, (uint16_t)(p - start));
       }
-      if (keep) kind[field] = k, out.v[field] = v;
+    } else if (isSpace(c)) {
+    } else if (!depth) {
+      return r;  // something after the object
+    } else if (c == '"') {
+      inString = true;
+      start = p + 1;
+    } else if ((c | 0x20) == '{') {  // { or [
+      if (++depth > kJsonDepth) return r;
+    } else if (depth == 1 && c == ':') {
+      field = key;
+      from = p + 1;
+    } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
+      if (depth == 1) {
+        if (field < kFields) kind[field] = value(from, p, out.v[field]);
+        field = kNames;
+      }
+      if (c != ',') depth--;
     }
   }
-  if (expect != eDone) return r;
+  if (inString || depth) return r;
   uint8_t t = kind[fT] == kString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
