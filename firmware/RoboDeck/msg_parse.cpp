@@ -3,10 +3,6 @@
 #include "rd_config.h"
 #include "rd_pgm.h"
 
-#if !defined(__AVR__) && !defined(ESP8266) && !defined(ESP32) && !defined(memcmp_P)
-#define memcmp_P memcmp
-#endif
-
 namespace rd {
 
 namespace {
@@ -25,10 +21,9 @@ constexpr uint8_t kTypes = kTextNull - kTextTypes;
 const uint8_t kTypeFields[kTypes] PROGMEM = {
     1 << fL | 1 << fR | 1 << fSeq, 1 << fSeq, 1 << fId, 1 << fRate | 1 << fTimeout, 0, 0};
 
-// What a top-level value was, as far as the field checks care. A number
-// beyond int32 is kept as INT32_MIN: out of range for every field.
-enum Kind : uint8_t { kAbsent, kNull, kInt, kOther, kString };
-constexpr int32_t kHuge = (int32_t)0x80000000u;
+// What a top-level value of ours was: by Problem, then those that pass
+// (the low two bits of null and of a string are their Problem).
+enum Status : uint8_t { sMissing, sNotInteger, sOutOfRange, sOk, sNull = 5, sString = 9 };
 
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
@@ -39,35 +34,43 @@ uint8_t find(const uint8_t *s, uint16_t n) {
   uint8_t i = 0;
   for (; i < kNames; i++) {
     uint16_t k = (uint16_t)strlen_P(p);
-    if (k == n && !memcmp_P(s, p, n)) break;
+    // With the lengths equal, a NUL in `s` differs from the name's byte there.
+    if (k == n && !strncmp_P((const char *)s, p, n)) break;
     p += k + 1;
   }
   return i;
 }
 
-/** The value written from `v` to `e` (a comma or brace): its kind, and its integer or name. */
-uint8_t value(const uint8_t *v, const uint8_t *e, int32_t &x) {
+/**
+ * The value of field `f` written from `v` to `e` (a comma or brace): its
+ * Status, and in `x` its integer, or for a string the name it spells.
+ */
+uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
   while (v < e && isSpace(*v)) v++;
   while (e > v && isSpace(e[-1])) e--;
   uint16_t n = (uint16_t)(e - v);
   if (*v == '"') {  // a whole string: a value cannot end inside one
     x = find(v + 1, (uint16_t)(n - 2));
-    return kString;
+    return sString;
   }
-  if (find(v, n) == kTextNull) return kNull;
+  if (find(v, n) == kTextNull) return sNull;
   bool neg = *v == '-';
   if (neg) v++;
-  uint8_t kind = v < e ? kInt : kOther;
+  if (v == e) return sNotInteger;
   uint32_t u = 0;
   for (; v < e; v++) {
     uint8_t d = (uint8_t)(*v - '0');
-    if (d > 9) return kOther;  // a fraction, an exponent or no number: no integer
+    if (d > 9) return sNotInteger;  // a fraction, an exponent or no number
     // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
     u = u > 214748364u ? 0xFFFFFFFFu : u * 10 + d;
   }
-  if (u >> 31) u = (uint32_t)kHuge;
-  x = (int32_t)(neg ? 0u - u : u);  // kHuge stays kHuge
-  return kind;
+  if (u >> 31) u = 0x80000000u;  // negated or not, out of every range below
+  int32_t i = (int32_t)(neg ? 0u - u : u);
+  x = i;
+  if (f >= fSeq) return i < 0 ? sOutOfRange : sOk;
+  int16_t lo = f <= fR ? -100 : f == fRate ? 1 : (int16_t)kTimeoutMin;
+  uint16_t span = f <= fR ? 200 : f == fRate ? rateMax - 1 : kTimeoutMax - kTimeoutMin;
+  return (uint32_t)(i - lo) > span ? sOutOfRange : sOk;
 }
 
 }  // namespace
@@ -80,11 +83,12 @@ const char *text(uint8_t index) {
 
 RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
   ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
-  uint8_t kind[kFields] = {};
+  uint8_t *kind = out.status;
+  memset(kind, sMissing, kFields);
   const uint8_t *end = p + len;
   while (p < end && isSpace(*p)) p++;
   if (p == end || *p != '{') return r;  // the frame is one object
-  const uint8_t *start = p, *from = p;
+  const uint8_t *mark = p;  // where the last key, or the value of ours being read, starts
   uint8_t depth = 1, key = kNames, field = kNames;
   bool inString = false;
   while (++p < end) {
@@ -94,29 +98,29 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         p++;  // what is escaped is not checked
       } else if (c == '"') {
         inString = false;
-        if (depth == 1) key = find(start, (uint16_t)(p - start));
+        if (depth == 1) key = find(mark, (uint16_t)(p - mark));
       }
     } else if (isSpace(c)) {
     } else if (!depth) {
       return r;  // something after the object
     } else if (c == '"') {
       inString = true;
-      start = p + 1;
+      if (field >= kFields) mark = p + 1;
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
     } else if (depth == 1 && c == ':') {
       field = key;
-      from = p + 1;
+      mark = p + 1;
     } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
       if (depth == 1) {
-        if (field < kFields) kind[field] = value(from, p, out.v[field]);
+        if (field < kFields) kind[field] = value(mark, p, field, rateMax, out.v[field]);
         field = kNames;
       }
       if (c != ',') depth--;
     }
   }
   if (inString || depth) return r;
-  uint8_t t = kind[fT] == kString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
+  uint8_t t = kind[fT] == sString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
@@ -124,20 +128,16 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);
   for (uint8_t f = fL; f < kFields; f++) {
-    if (!(need >> f & 1)) continue;
-    int32_t v = out.v[f];
-    int16_t lo = f <= fR ? -100 : f == fRate ? 1 : f == fTimeout ? (int16_t)kTimeoutMin : 0;
-    int16_t hi = f <= fR ? 100 : f == fRate ? (int16_t)rateMax : (int16_t)kTimeoutMax;
-    if (m == Msg::kCfg && kind[f] <= kNull) {
+    uint8_t s = kind[f];
+    if (!(need >> f & 1) || s == sOk) continue;
+    if (m == Msg::kCfg && (s == sMissing || s == sNull)) {
       out.v[f] = -1;  // cfg: absent or null keeps the setting
-    } else if (kind[f] != kInt || v < lo || (f < fSeq && v > hi)) {
-      r.error = ParseError::kBadField;
-      r.field = f;
-      r.problem = kind[f] == kAbsent ? Problem::kMissing
-                  : kind[f] == kInt  ? Problem::kOutOfRange
-                                     : Problem::kNotInteger;
-      break;
+      continue;
     }
+    r.error = ParseError::kBadField;
+    r.field = f;
+    r.problem = (Problem)(s & 3);
+    break;
   }
   return r;
 }

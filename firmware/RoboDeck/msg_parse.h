@@ -26,6 +26,7 @@ enum class Problem : uint8_t { kMissing, kNotInteger, kOutOfRange };
 struct Command {
   Msg type;
   int32_t v[kFields];  // cfg: rate or timeout -1 = keep
+  uint8_t status[kFields];  // the reader's own: what each value was
 };
 
 /** Result of a parse: an error value, with what to tell the peer. */
