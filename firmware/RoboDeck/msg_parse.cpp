@@ -1,5 +1,7 @@
 #include "msg_parse.h"
 
+#include <stddef.h>
+
 #include "rd_config.h"
 #include "rd_pgm.h"
 
@@ -12,7 +14,7 @@ const char kTexts[] PROGMEM =
     "t\0l\0r\0rate\0timeout\0seq\0id\0"                       // keys (Field)
     "drive\0stop\0ping\0cfg\0pong\0err\0null\0"               // types (pong, err need no action)
     "bad_json\0bad_type\0bad_field\0"                         // codes
-    "missing\0must be an integer\0out of range\0"             // problems
+    "must be an integer\0out of range\0missing\0"             // problems
     "frame is not a JSON object\0t missing or unknown\0";     // messages
 constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
 constexpr uint8_t kTypes = kTextNull - kTextTypes;
@@ -21,9 +23,9 @@ constexpr uint8_t kTypes = kTextNull - kTextTypes;
 const uint8_t kTypeFields[kTypes] PROGMEM = {
     1 << fL | 1 << fR | 1 << fSeq, 1 << fSeq, 1 << fId, 1 << fRate | 1 << fTimeout, 0, 0};
 
-// What a top-level value of ours was: by Problem, then those that pass
-// (the low two bits of null and of a string are their Problem).
-enum Status : uint8_t { sMissing, sNotInteger, sOutOfRange, sOk, sNull = 5, sString = 9 };
+// What a top-level value of ours was: sOk or by Problem (the low two bits
+// of null, a string and an absent value are their Problem).
+enum Status : uint8_t { sOk, sNotInteger, sOutOfRange, sNull = 5, sString = 9, sMissing = 0xFF };
 
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
@@ -53,7 +55,7 @@ uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, i
     x = find(v + 1, (uint16_t)(n - 2));
     return sString;
   }
-  if (find(v, n) == kTextNull) return sNull;
+  if (find(v, n) == kTextNull) return sNull;  // x stays -1
   bool neg = *v == '-';
   if (neg) v++;
   if (v == e) return sNotInteger;
@@ -83,43 +85,40 @@ const char *text(uint8_t index) {
 
 RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
   ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
+  // Every value -1 (cfg's "keep"), every status sMissing, in one go.
+  static_assert(offsetof(Command, status) == offsetof(Command, v) + sizeof out.v, "Command");
+  memset(out.v, 0xFF, sizeof out.v + sizeof out.status);
   uint8_t *kind = out.status;
-  memset(kind, sMissing, kFields);
   const uint8_t *end = p + len;
   while (p < end && isSpace(*p)) p++;
   if (p == end || *p != '{') return r;  // the frame is one object
-  const uint8_t *mark = p;  // where the last key, or the value of ours being read, starts
+  const uint8_t *from = p;  // where the value of the last key starts
   uint8_t depth = 1, key = kNames, field = kNames;
-  bool inString = false;
   while (++p < end) {
     uint8_t c = *p;
-    if (inString) {
-      if (c == '\\' && p + 1 < end) {
-        p++;  // what is escaped is not checked
-      } else if (c == '"') {
-        inString = false;
-        if (depth == 1) key = find(mark, (uint16_t)(p - mark));
-      }
-    } else if (isSpace(c)) {
-    } else if (!depth) {
-      return r;  // something after the object
-    } else if (c == '"') {
-      inString = true;
-      if (field >= kFields) mark = p + 1;
+    if (isSpace(c)) continue;
+    if (!depth) return r;  // something after the object
+    if (c == '"') {
+      const uint8_t *text = p + 1;
+      do {  // to the closing quote; what a backslash escapes is not checked
+        if (*p == '\\' && ++p >= end) return r;
+        if (++p >= end) return r;
+      } while (*p != '"');
+      if (depth == 1) key = find(text, (uint16_t)(p - text));
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
     } else if (depth == 1 && c == ':') {
       field = key;
-      mark = p + 1;
+      from = p + 1;
     } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
       if (depth == 1) {
-        if (field < kFields) kind[field] = value(mark, p, field, rateMax, out.v[field]);
+        if (field < kFields) kind[field] = value(from, p, field, rateMax, out.v[field]);
         field = kNames;
       }
       if (c != ',') depth--;
     }
   }
-  if (inString || depth) return r;
+  if (depth) return r;
   uint8_t t = kind[fT] == sString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
@@ -130,10 +129,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   for (uint8_t f = fL; f < kFields; f++) {
     uint8_t s = kind[f];
     if (!(need >> f & 1) || s == sOk) continue;
-    if (m == Msg::kCfg && (s == sMissing || s == sNull)) {
-      out.v[f] = -1;  // cfg: absent or null keeps the setting
-      continue;
-    }
+    if (m == Msg::kCfg && (s == sMissing || s == sNull)) continue;  // keep: v is -1
     r.error = ParseError::kBadField;
     r.field = f;
     r.problem = (Problem)(s & 3);

@@ -20,13 +20,13 @@ constexpr uint8_t kJsonDepth = 8;
 enum Field : uint8_t { fT, fL, fR, fRate, fTimeout, fSeq, fId, kFields };
 enum class Msg : uint8_t { kDrive, kStop, kPing, kCfg, kIgnored };
 enum class ParseError : uint8_t { kOk, kBadJson, kBadType, kBadField };
-enum class Problem : uint8_t { kMissing, kNotInteger, kOutOfRange };
+enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 
 /** A parsed message: its type and the values of its fields, by Field. */
 struct Command {
   Msg type;
-  int32_t v[kFields];  // cfg: rate or timeout -1 = keep
-  uint8_t status[kFields];  // the reader's own: what each value was
+  int32_t v[kFields];       // cfg: rate or timeout -1 = keep
+  uint8_t status[kFields];  // the reader's own: what each value was (right after v)
 };
 
 /** Result of a parse: an error value, with what to tell the peer. */
@@ -50,7 +50,7 @@ enum Text : uint8_t {
   kTextTypes = kFields,
   kTextNull = kTextTypes + 6,
   kTextCodes = kTextNull + 1,        // bad_json, bad_type, bad_field (ParseError - 1)
-  kTextProblems = kTextCodes + 3,    // by Problem
+  kTextProblems = kTextCodes + 3,    // by Problem - 1
   kTextMessages = kTextProblems + 3  // the msg of bad_json and of bad_type
 };
 const char *text(uint8_t index);

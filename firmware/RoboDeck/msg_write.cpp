@@ -36,15 +36,24 @@ const Piece kFieldErr[] PROGMEM = {
     {kDot, &errPart[2], Piece::kPStr}, {kColon, &errPart[3], Piece::kPStr},
     {kErrEnd, nullptr, Piece::kEnd}};
 
+/** The pointer stored in flash at `p`. */
+const void *pointerAt(const void *p) {
+#if defined(__AVR__)
+  return (const void *)pgm_read_word(p);  // without a copy on the stack
+#else
+  const void *v;
+  memcpy_P(&v, p, sizeof v);
+  return v;
+#endif
+}
+
 }  // namespace
 
 void writePieces(Out &out, const void *pieces) {
   for (const Piece *p = static_cast<const Piece *>(pieces);; p++) {
-    Piece piece;
-    memcpy_P(&piece, p, sizeof piece);
-    out.putP(piece.text);
-    const void *v = piece.var;
-    switch (piece.kind) {
+    out.putP(static_cast<const char *>(pointerAt(&p->text)));
+    const void *v = pointerAt(&p->var);
+    switch (pgm_read_byte(&p->kind)) {
       case Piece::kEnd: return;
       case Piece::kText: break;
       case Piece::kU32: out.putU(*static_cast<const uint32_t *>(v)); break;
@@ -71,7 +80,7 @@ void writeParseError(Out &out, const void *result) {
   }
   errPart[1] = text((uint8_t)(kTextTypes + (uint8_t)r.type));
   errPart[2] = text(r.field);
-  errPart[3] = text((uint8_t)(kTextProblems + (uint8_t)r.problem));
+  errPart[3] = text((uint8_t)(kTextProblems - 1 + (uint8_t)r.problem));
   writePieces(out, kFieldErr);
 }
 
