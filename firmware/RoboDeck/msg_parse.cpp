@@ -35,10 +35,9 @@ uint8_t find(const uint8_t *s, uint16_t n) {
   const char *p = kTexts;
   uint8_t i = 0;
   for (; i < kNames; i++) {
-    uint16_t k = (uint16_t)strlen_P(p);
-    // With the lengths equal, a NUL in `s` differs from the name's byte there.
-    if (k == n && !strncmp_P((const char *)s, p, n)) break;
-    p += k + 1;
+    uint16_t k = 0;  // bytes that matched so far, n + 1 once one did not
+    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) k = k < n && s[k] == c ? k + 1 : n + 1;
+    if (k == n) break;
   }
   return i;
 }
@@ -90,14 +89,15 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   memset(out.v, 0xFF, sizeof out.v + sizeof out.status);
   uint8_t *kind = out.status;
   const uint8_t *end = p + len;
-  while (p < end && isSpace(*p)) p++;
-  if (p == end || *p != '{') return r;  // the frame is one object
-  const uint8_t *from = p;  // where the value of the last key starts
-  uint8_t depth = 1, key = kNames, field = kNames;
-  while (++p < end) {
+  const uint8_t *from = nullptr;  // where the value of the last key starts; null before `{`
+  uint8_t depth = 0, key = kNames, field = kNames;
+  for (; p < end; p++) {
     uint8_t c = *p;
     if (isSpace(c)) continue;
-    if (!depth) return r;  // something after the object
+    if (!depth) {  // the frame is one object: `{` first, nothing after it
+      if (c != '{' || from) return r;
+      from = p;
+    }
     if (c == '"') {
       const uint8_t *text = p + 1;
       do {  // to the closing quote; what a backslash escapes is not checked
@@ -118,7 +118,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
       if (c != ',') depth--;
     }
   }
-  if (depth) return r;
+  if (depth || !from) return r;
   uint8_t t = kind[fT] == sString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
