@@ -25,7 +25,9 @@ const uint8_t kTypeFields[kTypes] PROGMEM = {
 
 // What a top-level value of ours was: sOk or by Problem (the low two bits
 // of null, a string and an absent value are their Problem).
+// A string's status has the index of the name it spells in its top four bits.
 enum Status : uint8_t { sOk, sNotInteger, sOutOfRange, sNull = 5, sString = 9, sMissing = 0xFF };
+static_assert(kNames < 15, "a name's index fits a string's status");
 
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
@@ -43,17 +45,14 @@ uint8_t find(const uint8_t *s, uint16_t n) {
 }
 
 /**
- * The value of field `f` written from `v` to `e` (a comma or brace): its
- * Status, and in `x` its integer, or for a string the name it spells.
+ * The value of field `f` written from `v` to `e` (after its last character): its
+ * Status, and in `x` its integer.
  */
 uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
   while (v < e && isSpace(*v)) v++;
-  while (e > v && isSpace(e[-1])) e--;
   uint16_t n = (uint16_t)(e - v);
-  if (*v == '"') {  // a whole string: a value cannot end inside one
-    x = find(v + 1, (uint16_t)(n - 2));
-    return sString;
-  }
+  if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
+    return (uint8_t)(sString | find(v + 1, (uint16_t)(n - 2)) << 4);
   if (find(v, n) == kTextNull) return sNull;  // x stays -1
   bool neg = *v == '-';
   if (neg) v++;
@@ -90,6 +89,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   uint8_t *kind = out.status;
   const uint8_t *end = p + len;
   const uint8_t *from = nullptr;  // where the value of the last key starts; null before `{`
+  const uint8_t *last = p;        // after the last character that is not white space
   uint8_t depth = 0, key = kNames, field = kNames;
   for (; p < end; p++) {
     uint8_t c = *p;
@@ -112,14 +112,15 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
       from = p + 1;
     } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
       if (depth == 1) {
-        if (field < kFields) kind[field] = value(from, p, field, rateMax, out.v[field]);
+        if (field < kFields) kind[field] = value(from, last, field, rateMax, out.v[field]);
         field = kNames;
       }
       if (c != ',') depth--;
     }
+    last = p + 1;
   }
   if (depth || !from) return r;
-  uint8_t t = kind[fT] == sString ? (uint8_t)(out.v[fT] - kTextTypes) : kTypes;
+  uint8_t t = (kind[fT] & 15) == sString ? (uint8_t)((kind[fT] >> 4) - kTextTypes) : kTypes;
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
