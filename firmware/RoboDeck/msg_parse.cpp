@@ -48,7 +48,7 @@ uint8_t find(const uint8_t *s, uint16_t n) {
  * The value of field `f` written from `v` to `e` (after its last character): its
  * Status, and in `x` its integer.
  */
-uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
+RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
   while (v < e && isSpace(*v)) v++;
   uint16_t n = (uint16_t)(e - v);
   if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
