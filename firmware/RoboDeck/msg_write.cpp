@@ -53,15 +53,22 @@ void writePieces(Out &out, const void *pieces) {
   for (const Piece *p = static_cast<const Piece *>(pieces);; p++) {
     out.putP(static_cast<const char *>(pointerAt(&p->text)));
     const void *v = pointerAt(&p->var);
+    uint32_t n;  // the integer, for one call that writes them all
     switch (pgm_read_byte(&p->kind)) {
       case Piece::kEnd: return;
-      case Piece::kText: break;
-      case Piece::kU32: out.putU(*static_cast<const uint32_t *>(v)); break;
-      case Piece::kU16: out.putU(*static_cast<const uint16_t *>(v)); break;
-      case Piece::kI8: out.putI(*static_cast<const int8_t *>(v)); break;
-      case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); break;
-      case Piece::kRows: writeRows(out, *static_cast<const Sampler *>(v)); break;
+      case Piece::kU32: n = *static_cast<const uint32_t *>(v); break;
+      case Piece::kU16: n = *static_cast<const uint16_t *>(v); break;
+      case Piece::kI8: {
+        int8_t i = *static_cast<const int8_t *>(v);
+        if (i < 0) out.put('-');
+        n = (uint8_t)(i < 0 ? -i : i);
+        break;
+      }
+      case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); continue;
+      case Piece::kRows: writeRows(out, *static_cast<const Sampler *>(v)); continue;
+      default: continue;  // kText
     }
+    out.putU(n);
   }
 }
 
