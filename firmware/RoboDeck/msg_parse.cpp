@@ -77,7 +77,9 @@ RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_
 
 const char *text(uint8_t index) {
   const char *p = kTexts;
-  while (index--) p += strlen_P(p) + 1;
+  while (index--)
+    while (pgm_read_byte(p++)) {
+    }
   return p;
 }
 
