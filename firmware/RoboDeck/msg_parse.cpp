@@ -18,6 +18,7 @@ const char kTexts[] PROGMEM =
     "frame is not a JSON object\0t missing or unknown\0";     // messages
 constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
 constexpr uint8_t kTypes = kTextNull - kTextTypes;
+constexpr uint8_t kKey = 0xFF;  // the reader's field while a key is expected
 
 // The fields each type must carry (cfg: may), a bit per Field, by type.
 const uint8_t kTypeFields[kTypes] PROGMEM = {
@@ -45,11 +46,11 @@ uint8_t find(const uint8_t *s, uint16_t n) {
 }
 
 /**
- * The value of field `f` written from `v` to `e` (after its last character): its
+ * The value of field `f` written from `v` (after its key) to `e` (after its last character): its
  * Status, and in `x` its integer.
  */
 RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
-  while (v < e && isSpace(*v)) v++;
+  while (v < e && (isSpace(*v) || *v == ':')) v++;  // the colon after the key
   uint16_t n = (uint16_t)(e - v);
   if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
     return (uint8_t)(sString | find(v + 1, (uint16_t)(n - 2)) << 4);
@@ -90,9 +91,9 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   memset(out.v, 0xFF, sizeof out.v + sizeof out.status);
   uint8_t *kind = out.status;
   const uint8_t *end = p + len;
-  const uint8_t *from = nullptr;  // where the value of the last key starts; null before `{`
+  const uint8_t *from = nullptr;  // after the last key; null before `{`
   const uint8_t *last = p;        // after the last character that is not white space
-  uint8_t depth = 0, key = kNames, field = kNames;
+  uint8_t depth = 0, field = kKey;
   for (; p < end; p++) {
     uint8_t c = *p;
     if (isSpace(c)) continue;
@@ -106,16 +107,16 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         if (*p == '\\' && ++p >= end) return r;
         if (++p >= end) return r;
       } while (*p != '"');
-      if (depth == 1) key = find(text, (uint16_t)(p - text));
+      if (depth == 1 && field == kKey) {  // a key: its value follows
+        field = find(text, (uint16_t)(p - text));
+        from = p + 1;
+      }
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
-    } else if (depth == 1 && c == ':') {
-      field = key;
-      from = p + 1;
     } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
       if (depth == 1) {
         if (field < kFields) kind[field] = value(from, last, field, rateMax, out.v[field]);
-        field = kNames;
+        field = kKey;
       }
       if (c != ',') depth--;
     }

@@ -134,12 +134,16 @@ TEST_CASE("every malformed frame gets the app's error code") {
       // values the robot does not read, nor which bracket closes which:
       {"{\"t\":\"drive\",}", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
-      {"{\"t\" \"drive\"}", ParseError::kBadType, badType},
+      {"{\"t\" \"drive\"}", ParseError::kBadField,  // the colon after a key is not checked
+       R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
+      {"{\"seq\" 5,\"t\"::\"stop\"}", ParseError::kOk, ok},
       {"{t:\"drive\"}", ParseError::kBadType, badType},
       {"{\"t\":'drive'}", ParseError::kBadType, badType},
       {"{\"t\":\"stop\" \"x\",\"seq\":1}", ParseError::kBadType, badType},
       {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kOk, ok},
-      {"{\"t\":\"stop\",\"seq\":1:2}", ParseError::kOk, ok},
+      {"{\"t\":\"stop\",\"seq\":1:2}", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {"{\"t\":\"stop\",\"seq\":1,\"l\":\"a\":1}", ParseError::kOk, ok},  // a string value is no key
       {"{\"a\":[1 2],\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
       {"{\"a\":[1:2],\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
       {"{\"a\":[1},\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
