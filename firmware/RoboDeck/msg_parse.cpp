@@ -62,10 +62,10 @@ RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_
   for (; v < e; v++) {
     uint8_t d = (uint8_t)(*v - '0');
     if (d > 9) return sNotInteger;  // a fraction, an exponent or no number
-    // Past 2^31 it sticks at 2^32 - 1, so no digit wraps it back into range.
-    u = u > 214748364u ? 0xFFFFFFFFu : u * 10 + d;
+    // Past 2^31 (either sign) it is out of every field's range: it stays there.
+    u = u > 214748364u ? 0x80000000u : u * 10 + d;
   }
-  if (u >> 31) u = 0x80000000u;  // negated or not, out of every range below
+  if (u >> 31) return sOutOfRange;
   int32_t i = (int32_t)(neg ? 0u - u : u);
   x = i;
   if (f >= fSeq) return i < 0 ? sOutOfRange : sOk;

@@ -206,6 +206,13 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
       {R"({"t":"drive","l":1,"r":1,"seq":99999999999999999999})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
+      {R"({"t":"stop","seq":99999999999.5})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":-2147483649})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: out of range"})"},
+      {R"({"t":"stop","seq":-2147483648})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: out of range"})"},
+      {R"({"t":"stop","seq":-0})", ParseError::kOk, ok},
       {R"({"t":"drive","l":-2147483648,"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
       {R"({"t":"drive","l":4294967196,"r":1,"seq":1})", ParseError::kBadField,  // -100 if it wrapped
