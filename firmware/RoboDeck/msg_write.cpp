@@ -20,8 +20,10 @@ void writeRows(Out &out, const Sampler &s) {
   }
 }
 
-// err's parts: the code, then the message in up to three parts.
-const char *errPart[4];
+// err's parts: the code and message of writeErr (P-strings), and those of
+// writeParseError as indexes into the reader's texts (msg_parse.h).
+const char *errPart[2];
+uint8_t errText[4];
 const char kErrHead[] PROGMEM = "{\"t\":\"err\",\"code\":\"";
 const char kErrMsg[] PROGMEM = "\",\"msg\":\"";
 const char kErrEnd[] PROGMEM = "\"}";
@@ -30,10 +32,13 @@ const char kColon[] PROGMEM = ": ";
 const Piece kErr[] PROGMEM = {
     {kErrHead, &errPart[0], Piece::kPStr}, {kErrMsg, &errPart[1], Piece::kPStr},
     {kErrEnd, nullptr, Piece::kEnd}};
+const Piece kParseErr[] PROGMEM = {
+    {kErrHead, &errText[0], Piece::kText8}, {kErrMsg, &errText[1], Piece::kText8},
+    {kErrEnd, nullptr, Piece::kEnd}};
 // bad_field: "<type>.<field>: <problem>"
 const Piece kFieldErr[] PROGMEM = {
-    {kErrHead, &errPart[0], Piece::kPStr}, {kErrMsg, &errPart[1], Piece::kPStr},
-    {kDot, &errPart[2], Piece::kPStr}, {kColon, &errPart[3], Piece::kPStr},
+    {kErrHead, &errText[0], Piece::kText8}, {kErrMsg, &errText[1], Piece::kText8},
+    {kDot, &errText[2], Piece::kText8}, {kColon, &errText[3], Piece::kText8},
     {kErrEnd, nullptr, Piece::kEnd}};
 
 /** The pointer stored in flash at `p`. */
@@ -65,6 +70,7 @@ void writePieces(Out &out, const void *pieces) {
         break;
       }
       case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); continue;
+      case Piece::kText8: out.putP(text(*static_cast<const uint8_t *>(v))); continue;
       case Piece::kRows: writeRows(out, *static_cast<const Sampler *>(v)); continue;
       default: continue;  // kText
     }
@@ -80,14 +86,15 @@ void writeErr(Out &out, const char *code, const char *msg) {
 void writeParseError(Out &out, const void *result) {
   const ParseResult &r = *static_cast<const ParseResult *>(result);
   uint8_t e = (uint8_t)r.error;
-  errPart[0] = text((uint8_t)(kTextCodes - 1 + e));
+  errText[0] = (uint8_t)(kTextCodes - 1 + e);
   if (r.error != ParseError::kBadField) {
-    writeErr(out, errPart[0], text((uint8_t)(kTextMessages - 1 + e)));
+    errText[1] = (uint8_t)(kTextMessages - 1 + e);
+    writePieces(out, kParseErr);
     return;
   }
-  errPart[1] = text((uint8_t)(kTextTypes + (uint8_t)r.type));
-  errPart[2] = text(r.field);
-  errPart[3] = text((uint8_t)(kTextProblems - 1 + (uint8_t)r.problem));
+  errText[1] = (uint8_t)(kTextTypes + (uint8_t)r.type);
+  errText[2] = r.field;
+  errText[3] = (uint8_t)(kTextProblems - 1 + (uint8_t)r.problem);
   writePieces(out, kFieldErr);
 }
 
