@@ -129,10 +129,10 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
   out.type = r.type = m;
   r.error = ParseError::kOk;
-  uint8_t need = pgm_read_byte(&kTypeFields[t]);
-  for (uint8_t f = fL; f < kFields; f++) {
+  uint8_t need = pgm_read_byte(&kTypeFields[t]);  // a bit per field, fT's never set
+  for (uint8_t f = fT; need; f++, need >>= 1) {
     uint8_t s = kind[f];
-    if (!(need >> f & 1) || s == sOk) continue;
+    if (!(need & 1) || s == sOk) continue;
     if (m == Msg::kCfg && (s == sMissing || s == sNull)) continue;  // keep: v is -1
     r.error = ParseError::kBadField;
     r.field = f;
