@@ -46,10 +46,10 @@ uint8_t find(const uint8_t *s, uint16_t n) {
 }
 
 /**
- * The value of field `f` written from `v` (after its key) to `e` (after its last character): its
- * Status, and in `x` its integer.
+ * The Status of the value of field `f` written from `v` (after its key) to
+ * `e` (after its last character), and in `x` its integer if it is one.
  */
-RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
+uint8_t status(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
   while (v < e && (isSpace(*v) || *v == ':')) v++;  // the colon after the key
   uint16_t n = (uint16_t)(e - v);
   if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
@@ -72,6 +72,11 @@ RD_NOINLINE uint8_t value(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_
   int16_t lo = f <= fR ? -100 : f == fRate ? 1 : (int16_t)kTimeoutMin;
   uint16_t span = f <= fR ? 200 : f == fRate ? rateMax - 1 : kTimeoutMax - kTimeoutMin;
   return (uint32_t)(i - lo) > span ? sOutOfRange : sOk;
+}
+
+/** Reads field `f`'s value into `out` (out of line: the scanner keeps fewer registers). */
+RD_NOINLINE void value(Command &out, uint8_t f, const uint8_t *v, const uint8_t *e, uint16_t rateMax) {
+  out.status[f] = status(v, e, f, rateMax, out.v[f]);
 }
 
 }  // namespace
@@ -115,7 +120,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
       if (++depth > kJsonDepth) return r;
     } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
       if (depth == 1) {
-        if (field < kFields) kind[field] = value(from, last, field, rateMax, out.v[field]);
+        if (field < kFields) value(out, field, from, last, rateMax);
         field = kKey;
       }
       if (c != ',') depth--;
