@@ -18,6 +18,7 @@ const char kTexts[] PROGMEM =
     "frame is not a JSON object\0t missing or unknown\0";     // messages
 constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
 constexpr uint8_t kTypes = kTextNull - kTextTypes;
+static_assert(kRateMax <= kTimeoutMax, "the reader checks rate and timeout below kTimeoutMax");
 constexpr uint8_t kKey = 0xFF;  // the reader's field while a key is expected
 
 // The fields each type must carry (cfg: may), a bit per Field, by type.
@@ -69,9 +70,10 @@ uint8_t status(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, 
   int32_t i = (int32_t)(neg ? 0u - u : u);
   x = i;
   if (f >= fSeq) return i < 0 ? sOutOfRange : sOk;
+  if (u > kTimeoutMax) return sOutOfRange;  // the widest of the other ranges: the rest in 16 bits
   int16_t lo = f <= fR ? -100 : f == fRate ? 1 : (int16_t)kTimeoutMin;
   uint16_t span = f <= fR ? 200 : f == fRate ? rateMax - 1 : kTimeoutMax - kTimeoutMin;
-  return (uint32_t)(i - lo) > span ? sOutOfRange : sOk;
+  return (uint16_t)((int16_t)i - lo) > span ? sOutOfRange : sOk;
 }
 
 /** Reads field `f`'s value into `out` (out of line: the scanner keeps fewer registers). */
