@@ -29,7 +29,7 @@ const uint8_t kTypeFields[kTypes] PROGMEM = {
 // of null, a string and an absent value are their Problem).
 // A string's status has the index of the name it spells in its top four bits.
 enum Status : uint8_t { sOk, sNotInteger, sOutOfRange, sNull = 5, sString = 9, sMissing = 0xFF };
-static_assert(kNames < 15, "a name's index fits a string's status");
+static_assert(kNames < 15 && sNull < 16, "a name's index fits a string's status, under sMissing's");
 
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
@@ -130,7 +130,9 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
     last = p + 1;
   }
   if (depth || !from) return r;
-  uint8_t t = (kind[fT] & 15) == sString ? (uint8_t)((kind[fT] >> 4) - kTextTypes) : kTypes;
+  // Only a string's status has a name in its top four bits (sMissing's are
+  // 15, above every name), so no other value of `t` gives a type.
+  uint8_t t = (uint8_t)((kind[fT] >> 4) - kTextTypes);
   r.error = ParseError::kBadType;
   if (t >= kTypes) return r;
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
