@@ -64,9 +64,12 @@ void writePieces(Out &out, const void *pieces) {
       case Piece::kU32: n = *static_cast<const uint32_t *>(v); break;
       case Piece::kU16: n = *static_cast<const uint16_t *>(v); break;
       case Piece::kI8: {
-        int8_t i = *static_cast<const int8_t *>(v);
-        if (i < 0) out.put('-');
-        n = (uint8_t)(i < 0 ? -i : i);
+        uint8_t b = *static_cast<const uint8_t *>(v);  // an int8_t, in two's complement
+        if (b & 0x80) {
+          out.put('-');
+          b = (uint8_t)-b;
+        }
+        n = b;
         break;
       }
       case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); continue;
