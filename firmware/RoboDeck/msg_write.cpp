@@ -58,24 +58,33 @@ void writePieces(Out &out, const void *pieces) {
   for (const Piece *p = static_cast<const Piece *>(pieces);; p++) {
     out.putP(static_cast<const char *>(pointerAt(&p->text)));
     const void *v = pointerAt(&p->var);
+    uint8_t kind = pgm_read_byte(&p->kind);
+    if (kind == Piece::kEnd) return;
+    if (kind == Piece::kText) continue;
+    if (kind == Piece::kPStr) {
+      out.putP(*static_cast<const char *const *>(v));
+      continue;
+    }
+    if (kind == Piece::kText8) {
+      out.putP(text(*static_cast<const uint8_t *>(v)));
+      continue;
+    }
+    if (kind == Piece::kRows) {
+      writeRows(out, *static_cast<const Sampler *>(v));
+      continue;
+    }
     uint32_t n;  // the integer, for one call that writes them all
-    switch (pgm_read_byte(&p->kind)) {
-      case Piece::kEnd: return;
-      case Piece::kU32: n = *static_cast<const uint32_t *>(v); break;
-      case Piece::kU16: n = *static_cast<const uint16_t *>(v); break;
-      case Piece::kI8: {
-        uint8_t b = *static_cast<const uint8_t *>(v);  // an int8_t, in two's complement
-        if (b & 0x80) {
-          out.put('-');
-          b = (uint8_t)-b;
-        }
-        n = b;
-        break;
+    if (kind == Piece::kU32) {
+      n = *static_cast<const uint32_t *>(v);
+    } else if (kind == Piece::kU16) {
+      n = *static_cast<const uint16_t *>(v);
+    } else {  // kI8
+      uint8_t b = *static_cast<const uint8_t *>(v);  // an int8_t, in two's complement
+      if (b & 0x80) {
+        out.put('-');
+        b = (uint8_t)-b;
       }
-      case Piece::kPStr: out.putP(*static_cast<const char *const *>(v)); continue;
-      case Piece::kText8: out.putP(text(*static_cast<const uint8_t *>(v))); continue;
-      case Piece::kRows: writeRows(out, *static_cast<const Sampler *>(v)); continue;
-      default: continue;  // kText
+      n = b;
     }
     out.putU(n);
   }
