@@ -84,7 +84,7 @@ TEST_CASE("every malformed frame gets the app's error code") {
     ParseError error;
     const char *err;  // the full err frame the robot sends
   };
-  const char *badJson = R"({"t":"err","code":"bad_json","msg":"frame is not a JSON object"})";
+  const char *badJson = R"({"t":"err","code":"bad_json","msg":"not a JSON object"})";
   const char *badType = R"({"t":"err","code":"bad_type","msg":"t missing or unknown"})";
   const char *ok = "";  // accepted: no err
   const Case cases[] = {
