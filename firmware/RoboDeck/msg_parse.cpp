@@ -114,7 +114,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         if (*p == '\\' && ++p >= end) return r;
         if (++p >= end) return r;
       } while (*p != '"');
-      if (depth == 1 && field == kKey) {  // a key: its value follows
+      if (field == kKey) {  // a key (in valid JSON at depth 1): its value follows
         field = find(text, (uint16_t)(p - text));
         from = p + 1;
       }

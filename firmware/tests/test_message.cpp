@@ -141,6 +141,7 @@ TEST_CASE("every malformed frame gets the app's error code") {
       {"{\"t\":'drive'}", ParseError::kBadType, badType},
       {"{\"t\":\"stop\" \"x\",\"seq\":1}", ParseError::kBadType, badType},
       {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kOk, ok},
+      {"{[\"t\",\"stop\"],\"seq\":1}", ParseError::kBadType, badType},  // a value with no key
       {"{\"t\":\"stop\",\"seq\":1:2}", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
       {"{\"t\":\"stop\",\"seq\":1,\"l\":\"a\":1}", ParseError::kOk, ok},  // a string value is no key
