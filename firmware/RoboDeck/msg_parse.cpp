@@ -15,7 +15,7 @@ const char kTexts[] PROGMEM =
     "drive\0stop\0ping\0cfg\0pong\0err\0null\0"               // types (pong, err need no action)
     "bad_json\0bad_type\0bad_field\0"                         // codes
     "must be an integer\0out of range\0missing\0"             // problems
-    "not a JSON object\0t missing or unknown\0";     // messages
+    "not a JSON object\0t missing or unknown\0";              // messages
 constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
 constexpr uint8_t kTypes = kTextNull - kTextTypes;
 static_assert(kRateMax <= kTimeoutMax, "the reader checks rate and timeout below kTimeoutMax");

@@ -38,7 +38,7 @@ struct ParseResult {
   explicit operator bool() const { return error == ParseError::kOk; }
 };
 
-/** Parse one text frame; `rateMax` is the highest sample rate this robot takes. */
+/** Parse one text frame; `rateMax` (at most kTimeoutMax) is the highest sample rate this robot takes. */
 ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out);
 
 /**
