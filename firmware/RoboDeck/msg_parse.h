@@ -1,10 +1,13 @@
 // Parsing of app -> robot messages (docs/protocol.md), no I/O, no heap.
 //
-// One pass over the frame with a small state machine: it checks the JSON
-// grammar token by token (nesting up to kJsonDepth, kept as a bit per
-// level) so garbage is refused as `bad_json`, as the app's reference
-// decoder does, and keeps only the top-level fields the robot uses, as
-// integers. Unknown keys are skipped, as in the app.
+// One pass over the frame that tracks only what finds the robot's fields:
+// whether it is inside a string, the nesting depth (up to kJsonDepth), and
+// at depth 1 the last key and where its value starts. A value is looked at
+// only when its key is one of ours, at the comma or brace that ends it: an
+// integer, null, or (for `t`) a type name. Everything else is skipped
+// unchecked, so the reader is smaller than a JSON validator; the frames it
+// takes that the app would refuse are listed in docs/firmware.md. Unknown
+// keys are skipped, as in the app.
 #pragma once
 
 #include <stdint.h>
@@ -17,12 +20,13 @@ constexpr uint8_t kJsonDepth = 8;
 enum Field : uint8_t { fT, fL, fR, fRate, fTimeout, fSeq, fId, kFields };
 enum class Msg : uint8_t { kDrive, kStop, kPing, kCfg, kIgnored };
 enum class ParseError : uint8_t { kOk, kBadJson, kBadType, kBadField };
-enum class Problem : uint8_t { kMissing, kNotInteger, kOutOfRange };
+enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 
 /** A parsed message: its type and the values of its fields, by Field. */
 struct Command {
   Msg type;
-  int32_t v[kFields];  // cfg: rate or timeout -1 = keep
+  int32_t v[kFields];       // cfg: rate or timeout -1 = keep
+  uint8_t status[kFields];  // the reader's own: what each value was (right after v)
 };
 
 /** Result of a parse: an error value, with what to tell the peer. */
@@ -34,17 +38,19 @@ struct ParseResult {
   explicit operator bool() const { return error == ParseError::kOk; }
 };
 
-/** Parse one text frame; `rateMax` is the highest sample rate this robot takes. */
+/** Parse one text frame; `rateMax` (at most kTimeoutMax) is the highest sample rate this robot takes. */
 ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out);
 
 /**
  * The texts of `err`, as P-strings: key names (by Field), then message type
- * names (by Msg), then error codes, problems and messages at the offsets below.
+ * names (by Msg), `null`, then error codes, problems and messages at the
+ * offsets below.
  */
 enum Text : uint8_t {
   kTextTypes = kFields,
-  kTextCodes = kTextTypes + 6,       // bad_json, bad_type, bad_field (ParseError - 1)
-  kTextProblems = kTextCodes + 3,    // by Problem
+  kTextNull = kTextTypes + 6,
+  kTextCodes = kTextNull + 1,        // bad_json, bad_type, bad_field (ParseError - 1)
+  kTextProblems = kTextCodes + 3,    // by Problem - 1
   kTextMessages = kTextProblems + 3  // the msg of bad_json and of bad_type
 };
 const char *text(uint8_t index);

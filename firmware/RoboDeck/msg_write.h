@@ -20,9 +20,10 @@ class Sampler;
 
 /** One piece of a message: `text` (a P-string), then `var` as `kind` says. */
 struct Piece {
-  enum Kind : uint8_t { kEnd, kText, kU32, kU16, kI8, kPStr, kRows };
+  enum Kind : uint8_t { kEnd, kText, kU32, kU16, kI8, kPStr, kRows, kText8 };
   const char *text;
-  const void *var;  // kU32..kI8: the integer; kPStr: a `const char *` P-string; kRows: a Sampler
+  const void *var;  // kU32..kI8: the integer; kPStr: a `const char *` P-string; kRows: a Sampler;
+                    // kText8: a uint8_t, the index of one of the reader's texts (msg_parse.h)
   Kind kind;        // kEnd: the message ends after `text`; kText: nothing after it
 };
 

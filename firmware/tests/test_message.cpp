@@ -16,6 +16,12 @@ rd::ParseResult parse(const std::string &s, rd::Command &c) {
   return rd::parseCommand((const uint8_t *)s.data(), (uint16_t)s.size(), 1000, c);
 }
 
+/** A literal's bytes, NULs included. */
+template <size_t N>
+std::string bytes(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 void append(void *ctx, const uint8_t *data, uint16_t len) {
   static_cast<std::string *>(ctx)->append((const char *)data, len);
 }
@@ -78,48 +84,95 @@ TEST_CASE("every malformed frame gets the app's error code") {
     ParseError error;
     const char *err;  // the full err frame the robot sends
   };
-  const char *badJson = R"({"t":"err","code":"bad_json","msg":"frame is not a JSON object"})";
+  const char *badJson = R"({"t":"err","code":"bad_json","msg":"not a JSON object"})";
   const char *badType = R"({"t":"err","code":"bad_type","msg":"t missing or unknown"})";
+  const char *ok = "";  // accepted: no err
   const Case cases[] = {
       {"", ParseError::kBadJson, badJson},
+      {" \r\n\t", ParseError::kBadJson, badJson},
       {"garbage", ParseError::kBadJson, badJson},
       {"[1,2]", ParseError::kBadJson, badJson},
       {"\"drive\"", ParseError::kBadJson, badJson},
       {"{", ParseError::kBadJson, badJson},
       {"{\"t\":\"drive\"", ParseError::kBadJson, badJson},
       {"{\"t\":\"drive\"}}", ParseError::kBadJson, badJson},
-      {"{\"t\":\"drive\",}", ParseError::kBadJson, badJson},
-      {"{\"t\" \"drive\"}", ParseError::kBadJson, badJson},
-      {"{t:\"drive\"}", ParseError::kBadJson, badJson},
-      {"{\"t\":'drive'}", ParseError::kBadJson, badJson},
-      {"{\"t\":\"dr\nive\"}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"stop\",\"seq\":1} x", ParseError::kBadJson, badJson},
       {R"({"t":"\"})", ParseError::kBadJson, badJson},  // the escape takes the closing quote
-      {"{\"t\":\"\\\x01\"}", ParseError::kBadJson, badJson},          // a raw control character escaped
-      {"{\"seq\":01}", ParseError::kBadJson, badJson},
-      {"{\"seq\":-}", ParseError::kBadJson, badJson},
-      {"{\"seq\":.5}", ParseError::kBadJson, badJson},
-      {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kBadJson, badJson},
-      {"{\"a\":[1 2],\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
-      {"{\"a\":[1:2],\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
-      {"{\"a\":[1},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
-      {"{\"a\":{\"b\"},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
-      {"{\"a\":{1:2},\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},
-      {"{\"t\":\"stop\",\"seq\":1]", ParseError::kBadJson, badJson},
-      {"{\"seq\":tru}", ParseError::kBadJson, badJson},
-      {"{\"seq\":NaN}", ParseError::kBadJson, badJson},
+      {"{\"t\":\"stop\",\"seq\":1,\"a\":\"\\", ParseError::kBadJson, badJson},  // ends in a backslash
+      {"{\"a\":\"}\",\"t\":\"stop\",\"seq\":1", ParseError::kBadJson, badJson},  // a brace in a string
       {"{\"a\":[[[[[[[[[[1]]]]]]]]]]}", ParseError::kBadJson, badJson},
+      {"{\"a\":[[[[[[[1]]]]]]],\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},  // 8 levels
+      {"{\"a\":[[[[[[[[1]]]]]]]],\"t\":\"stop\",\"seq\":1}", ParseError::kBadJson, badJson},  // 9
       {"{} {}", ParseError::kBadJson, badJson},
       {"{}", ParseError::kBadType, badType},
       {"{\"t\":null}", ParseError::kBadType, badType},
       {"{\"t\":1}", ParseError::kBadType, badType},
       {"{\"t\":\"fly\"}", ParseError::kBadType, badType},
       {"{\"t\":\"drivex\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"driv\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"\"}", ParseError::kBadType, badType},
       {"{\"t\":\"DRIVE\"}", ParseError::kBadType, badType},
       {"{\"t\":\"hello\"}", ParseError::kBadType, badType},
-      // Looser than the app (docs/firmware.md): escapes and the digits after
-      // a fraction or exponent are not checked; such a value is no integer.
+      {"{\"t\":\"null\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"seq\"}", ParseError::kBadType, badType},
+      {"{\"t\":{\"t\":\"stop\"},\"seq\":1}", ParseError::kBadType, badType},
+      {"{\"T\":\"stop\",\"seq\":1}", ParseError::kBadType, badType},
+      {"{\"tt\":\"stop\",\"seq\":1}", ParseError::kBadType, badType},
+      {"{\"\\u0074\":\"stop\",\"seq\":1}", ParseError::kBadType, badType},  // escaped keys are not ours
+      {"{\"t\":\"st\\u006fp\",\"seq\":1}", ParseError::kBadType, badType},  // nor escaped type names
+      // Looser than the app (docs/firmware.md). Escapes are not checked:
       {"{\"t\":\"\\x\"}", ParseError::kBadType, badType},
       {"{\"t\":\"\\u12g4\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"\\\x01\"}", ParseError::kBadType, badType},
+      // nor control characters: in strings they are text, outside them white space;
+      {"{\"t\":\"dr\nive\"}", ParseError::kBadType, badType},
+      {"{\"t\":\"stop\",\x01\"seq\":\x7f" "1}", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {"\x01{\"t\":\"stop\",\x01\"seq\":\x02" "1\x1f}\x7f", ParseError::kBadJson, badJson},
+      {"\x01{\"t\":\"stop\",\x01\"seq\":\x02" "1\x1f}\x05", ParseError::kOk, ok},
+      // nor what is between the top level's separators, nor the grammar inside
+      // values the robot does not read, nor which bracket closes which:
+      {"{\"t\":\"drive\",}", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
+      {"{\"t\" \"drive\"}", ParseError::kBadField,  // the colon after a key is not checked
+       R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
+      {"{\"seq\" 5,\"t\"::\"stop\"}", ParseError::kOk, ok},
+      {"{t:\"drive\"}", ParseError::kBadType, badType},
+      {"{\"t\":'drive'}", ParseError::kBadType, badType},
+      {"{\"t\":\"stop\" \"x\",\"seq\":1}", ParseError::kBadType, badType},
+      {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kOk, ok},
+      {"{[\"t\",\"stop\"],\"seq\":1}", ParseError::kBadType, badType},  // a value with no key
+      {"{\"t\":\"stop\",\"seq\":1:2}", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {"{\"t\":\"stop\",\"seq\":1,\"l\":\"a\":1}", ParseError::kOk, ok},  // a string value is no key
+      {"{\"a\":[1 2],\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"a\":[1:2],\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"a\":[1},\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"a\":{\"b\"},\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"a\":{1:2},\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"a\":tru,\"b\":NaN,\"c\":01,\"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},
+      {"{\"t\":\"stop\",\"seq\":1]", ParseError::kOk, ok},
+      {"{\"seq\":tru}", ParseError::kBadType, badType},
+      {"{\"seq\":NaN}", ParseError::kBadType, badType},
+      // Numbers: leading zeros are taken; anything but digits after a sign is no integer.
+      {"{\"seq\":01}", ParseError::kBadType, badType},
+      {R"({"t":"stop","seq":007})", ParseError::kOk, ok},
+      {R"({"t":"stop","seq":-})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":.5})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":1 2})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":--1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":+1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":tru})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":nul})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
       {R"({"t":"stop","seq":1.})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
       {R"({"t":"stop","seq":1e})", ParseError::kBadField,
@@ -129,6 +182,8 @@ TEST_CASE("every malformed frame gets the app's error code") {
       {R"({"t":"drive","r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: missing"})"},
       {R"({"t":"drive","l":101,"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
+      {R"({"t":"drive","l":-101,"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
       {R"({"t":"drive","l":1,"r":-101,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.r: out of range"})"},
@@ -144,12 +199,21 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
       {R"({"t":"drive","l":[1],"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
+      {R"({"t":"drive","l":{"a":1},"r":1,"seq":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"drive.l: must be an integer"})"},
       {R"({"t":"drive","l":1,"r":1,"seq":-1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
       {R"({"t":"drive","l":1,"r":1,"seq":2147483648})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
       {R"({"t":"drive","l":1,"r":1,"seq":99999999999999999999})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.seq: out of range"})"},
+      {R"({"t":"stop","seq":99999999999.5})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
+      {R"({"t":"stop","seq":-2147483649})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: out of range"})"},
+      {R"({"t":"stop","seq":-2147483648})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: out of range"})"},
+      {R"({"t":"stop","seq":-0})", ParseError::kOk, ok},
       {R"({"t":"drive","l":-2147483648,"r":1,"seq":1})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"drive.l: out of range"})"},
       {R"({"t":"drive","l":4294967196,"r":1,"seq":1})", ParseError::kBadField,  // -100 if it wrapped
@@ -158,16 +222,24 @@ TEST_CASE("every malformed frame gets the app's error code") {
        R"({"t":"err","code":"bad_field","msg":"drive.r: out of range"})"},
       {R"({"t":"stop"})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
+      {R"({"t":"stop","sequence":1})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
       {R"({"t":"ping","id":-5})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"ping.id: out of range"})"},
+      {R"({"t":"ping"})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"ping.id: missing"})"},
       {R"({"t":"cfg","rate":0})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"cfg.rate: out of range"})"},
       {R"({"t":"cfg","rate":1001})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"cfg.rate: out of range"})"},
       {R"({"t":"cfg","timeout":49})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"cfg.timeout: out of range"})"},
+      {R"({"t":"cfg","timeout":10001})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.timeout: out of range"})"},
       {R"({"t":"cfg","timeout":"fast"})", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"cfg.timeout: must be an integer"})"},
+      {R"({"t":"cfg","rate":[]})", ParseError::kBadField,
+       R"({"t":"err","code":"bad_field","msg":"cfg.rate: must be an integer"})"},
   };
   for (const Case &c : cases) {
     std::string frame = c.frame;
@@ -177,6 +249,26 @@ TEST_CASE("every malformed frame gets the app's error code") {
     CHECK(r.error == c.error);
     CHECK(answer(c.frame) == c.err);
   }
+}
+
+TEST_CASE("names are matched by length and every byte") {
+  rd::Command c;
+  // A NUL inside a key or a type name is one of its bytes, not its end.
+  CHECK(parse(bytes("{\"t\":\"stop\",\"seq\0\":5,\"seq\":1}"), c));
+  CHECK(c.v[rd::fSeq] == 1);
+  CHECK(parse(bytes("{\"t\":\"stop\",\"seq\":1,\"t\0l\":2}"), c));
+  CHECK(c.type == Msg::kStop);
+  CHECK(parse(bytes("{\"t\":\"stop\0\",\"seq\":1}"), c).error == ParseError::kBadType);
+  CHECK(parse(bytes("{\"t\":\"cfg\",\"rate\":nul\0}"), c).error == ParseError::kBadField);
+}
+
+TEST_CASE("a frame's bytes after its length are not read") {
+  rd::Command c;
+  const std::string frame = R"({"t":"stop","seq":12}{"t":)";
+  CHECK(rd::parseCommand((const uint8_t *)frame.data(), 21, 1000, c));
+  CHECK(c.v[rd::fSeq] == 12);
+  CHECK(rd::parseCommand((const uint8_t *)frame.data(), 20, 1000, c).error == ParseError::kBadJson);
+  CHECK(rd::parseCommand((const uint8_t *)frame.data(), 19, 1000, c).error == ParseError::kBadJson);
 }
 
 TEST_CASE("the rate limit is the robot's own") {
