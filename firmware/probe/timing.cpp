@@ -8,6 +8,7 @@
 // so its share is counted as on a real board. Lines, per mode:
 //   timing uno delay-1ms ...                 _delay_ms(1), a check of the clock
 //   timing uno accept cycles=N ms=X          one whole accept value, as the client computes it
+//   timing uno accept-piece-max ...          its longest piece when computed a step at a time
 //   timing uno <mode> loop-max ...           the longest robotLoop() through the probe's null client
 //   timing uno <mode> link-open-max ...      the longest link call of a handshake with a scripted peer
 #include <Arduino.h>
@@ -81,20 +82,38 @@ void report(bool perMode, const char *what, uint32_t cycles, const char *extra =
 }
 
 // (a) The accept value as the client computes it: the key's 24 characters
-// hashed with the GUID, then the 28 characters of its base64.
+// hashed with the GUID, then the 28 characters of its base64. Then again
+// piece by piece as the link runs it (the key and GUID, then each step()):
+// the longest piece, and how many.
+const uint8_t kNonce[16] = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p', 'l', 'e', ' ', 'n', 'o', 'n', 'c', 'e'};
+rd::Sha1 sha;
+
+void hashKey() {
+  sha.begin();
+  for (uint8_t i = 0; i < rd::kWsKeyChars; i++) sha.add((uint8_t)rd::base64At(kNonce, 16, i));
+  sha.endAccept();
+}
+
 void timeAccept() {
-  static const uint8_t nonce[16] = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p',
-                                    'l', 'e', ' ', 'n', 'o', 'n', 'c', 'e'};
-  static rd::Sha1 sha;
   volatile char sink;
   clockStart();
-  sha.begin();
-  for (uint8_t i = 0; i < rd::kWsKeyChars; i++) sha.add((uint8_t)rd::base64At(nonce, 16, i));
-  sha.finishAccept();
+  hashKey();
+  while (!sha.step()) {
+  }
   for (uint8_t i = 0; i < rd::kWsAcceptChars; i++) sink = rd::base64At(sha.digest(), 20, i);
-  uint32_t n = clockRead();
+  report(false, PSTR("accept"), clockRead());
   (void)sink;
-  report(false, PSTR("accept"), n);
+
+  clockStart();
+  hashKey();
+  uint32_t worst = clockRead(), pieces = 1;
+  for (bool done = false; !done; pieces++) {
+    clockStart();
+    done = sha.step();
+    uint32_t n = clockRead();
+    if (n > worst) worst = n;
+  }
+  report(false, PSTR("accept-piece-max"), worst, PSTR("pieces"), pieces);
 }
 
 // (b) robotLoop() as the sketch calls it, over the probe's null network:

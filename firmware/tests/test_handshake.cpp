@@ -33,6 +33,13 @@ WsHandshake::Result feed(WsHandshake &h, const std::string &in) {
   return r;
 }
 
+/** Steps the accept value's SHA-1 to its end, as the link does once per poll; how many steps. */
+int hashAll(WsHandshake &h) {
+  int steps = 1;
+  while (!h.hashStep()) REQUIRE(++steps < 100);
+  return steps;
+}
+
 const char *kGoodResponse =
     "HTTP/1.1 101 Switching Protocols\r\n"
     "Upgrade: websocket\r\n"
@@ -63,6 +70,45 @@ TEST_CASE("accept value of the RFC example") {
   char out[29];
   rd::wsAccept("dGhlIHNhbXBsZSBub25jZQ==", 24, out);
   CHECK(std::string(out) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST_CASE("accept value of the RFC example, a bounded piece per step") {
+  rd::Sha1 sha;
+  sha.begin();
+  for (char c : std::string("dGhlIHNhbXBsZSBub25jZQ==")) sha.add((uint8_t)c);
+  sha.endAccept();
+  // Two blocks: the first's 80 rounds in steps, a step that sets up the
+  // second (the length alone), its rounds, and a last step that finds it done.
+  constexpr int kSteps = 2 * 80 / rd::kSha1RoundsPerStep + 2;
+  int steps = 1;
+  while (!sha.step()) REQUIRE(++steps <= kSteps);
+  CHECK(steps == kSteps);
+  CHECK(sha.step());  // and stays done
+  char b64[29];
+  rd::base64(sha.digest(), 20, b64);
+  CHECK(std::string(b64) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST_CASE("SHA-1 padding at every length around a block's end") {
+  // sha1 of "a" * n (from Python's hashlib), for lengths where the padding takes one block or two.
+  const struct {
+    uint16_t n;
+    const char *b64;
+  } cases[] = {
+      {55, "wci73CJ5bijA4VFj0giZtlYh1lo="}, {56, "wtszD2CDhUyZ1LW/tujynyAb5pk="},
+      {63, "A/CfWxWKeoza2SC93Cm4HBilUfU="}, {64, "AJi6gktcFkJ716ESKlpEKiXsZE0="},
+      {119, "7pcQZaqgF+BjKoymx3uzv4sd/FY="}, {128, "rVs/28tSZ3jCg50vFR6nU5leJqA="},
+  };
+  for (const auto &c : cases) {
+    CAPTURE(c.n);
+    rd::Sha1 sha;
+    sha.begin();
+    for (uint16_t i = 0; i < c.n; i++) sha.add('a');
+    sha.finish();
+    char b64[29];
+    rd::base64(sha.digest(), 20, b64);
+    CHECK(std::string(b64) == c.b64);
+  }
 }
 
 TEST_CASE("SHA-1 over several blocks and base64 padding") {
@@ -151,6 +197,7 @@ TEST_CASE("client: the server's response is checked") {
     WsHandshake h(work);
     Written w;
     h.writeRequest(w.out, "h", 1, "r", "", kNonce);
+    hashAll(h);
     CHECK(feed(h, c.response) == c.result);
     if (c.status) CHECK(h.status() == c.status);
   }
@@ -207,6 +254,7 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     WsHandshake::Result r = feed(h, c.request);
     CHECK(r == (c.status == 101 ? WsHandshake::kDone : WsHandshake::kFail));
     CHECK(h.status() == c.status);
+    if (r == WsHandshake::kDone) hashAll(h);
     Written w;
     h.writeResponse(w.out);
     w.out.flush();
