@@ -85,17 +85,11 @@ void Sha1::rounds(uint8_t n) {
 // bytes (our inputs are a few dozen bytes: its top 48 bits are zero), in
 // a block of its own when it does not fit after the 0x80.
 void Sha1::end() {
-  uint16_t bits = (uint16_t)(bytes_ * 8);
+  tail_ = (uint16_t)(bytes_ * 8);
   uint8_t at = bytes_ & 63;
   memset(w_ + at, 0, (uint8_t)(64 - at));
   w_[at] = 0x80;
-  if (at < 56) {
-    w_[62] = (uint8_t)(bits >> 8);
-    w_[63] = (uint8_t)bits;
-  } else {
-    tail_ = bits;
-  }
-  round_ = 0;
+  round_ = at < 56 ? 81 : 0;  // 81: the length still to be written into this block
 }
 
 bool Sha1::step() {
@@ -103,8 +97,10 @@ bool Sha1::step() {
     rounds(kSha1RoundsPerStep);
     return false;
   }
-  if (!tail_) return true;
-  memset(w_, 0, 62);
+  if (round_ == 80) {  // a block done: the last, or the length follows in one of its own
+    if (!tail_) return true;
+    memset(w_, 0, 62);
+  }
   w_[62] = (uint8_t)(tail_ >> 8);
   w_[63] = (uint8_t)tail_;
   tail_ = 0, round_ = 0;

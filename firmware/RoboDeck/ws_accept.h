@@ -41,7 +41,7 @@ class Sha1 {
  private:
   void rounds(uint8_t n);
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
-  uint8_t round_;  // of the block being hashed; 80: none
+  uint8_t round_;  // of the block being hashed; 80: none; 81: end()'s, its length not yet in
   uint16_t bytes_;
   uint16_t tail_;  // the length in bits, for a last block of its own; 0: none
   uint8_t t_[4];

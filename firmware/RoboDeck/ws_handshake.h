@@ -50,7 +50,10 @@ class WsHandshake {
 
   Result feed(uint8_t b);
 
-  /** A bounded piece of the accept value's SHA-1 (ms on an AVR); true once it is done. */
+  /**
+   * A bounded piece of the accept value's SHA-1 (ms on an AVR); true once
+   * it is done, at once after the server's kFail (nothing to hash).
+   */
   bool hashStep() { return sha().step(); }
 
   /** Client: the server's HTTP status (0 for a bad status line). Server: the status we answer with. */

@@ -90,16 +90,15 @@ WsLink::Event WsLink::poll(uint32_t now32) {
   if (failed_) return down(kWhyWrite);
   if (state_ == kHashing) {
     // Nothing is read while hashing: the client's response waits for the
-    // accept value, and what follows the server's request for its 101. A
-    // refused request needs no hash.
-    bool refused = serverRole(server_) && handshake_.status() != 101;
-    if (!refused && !handshake_.hashStep()) return timers(now);
+    // accept value, and what follows the server's request for its 101 (a
+    // refused request has nothing to hash).
+    if (!handshake_.hashStep()) return timers(now);
     if (serverRole(server_)) {
       uint8_t chunk[kTxChunk];
       Out out(chunk, kTxChunk, sink, this);
       handshake_.writeResponse(out);
       out.flush();
-      return refused ? down(kWhyRefused) : opened(now);
+      return handshake_.status() != 101 ? down(kWhyRefused) : opened(now);
     }
     state_ = kHandshake;  // the client now checks the response against it
   }
