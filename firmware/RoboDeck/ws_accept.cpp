@@ -43,10 +43,7 @@ void Sha1::begin() {
 
 RD_NOINLINE void Sha1::add(uint8_t b) {
   w_[bytes_ & 63] = b;
-  if ((++bytes_ & 63) == 0) {
-    round_ = 0;
-    rounds(80);
-  }
+  if ((++bytes_ & 63) == 0) round_ = 0;
 }
 
 // `n` rounds of the block in w_, from round_ on; the last adds it into h_.

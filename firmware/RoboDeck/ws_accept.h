@@ -4,11 +4,10 @@
 // big-endian bytes and every operation a short loop over them, because an
 // AVR has no 32-bit instructions and inlined 32-bit rotates and adds cost
 // a kilobyte of flash. That is slow: a block takes some 24 ms on a 16 MHz
-// Uno (make avr-timing), and the accept value is two. So the last blocks
-// are hashed a bounded piece at a time (end(), then step() once per poll),
-// which keeps every loop() call short. The context holds no pointers, so
-// the link keeps it in its receive buffer, which is idle until the
-// handshake is over.
+// Uno (make avr-timing), and the accept value is two. So blocks are
+// hashed a bounded piece at a time by step(), once per poll, which keeps
+// every loop() call short. The context holds no pointers, so the link
+// keeps it in its receive buffer, which is idle until the handshake is over.
 #pragma once
 
 #include <stdint.h>
@@ -25,11 +24,18 @@ static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps"
 class Sha1 {
  public:
   void begin();
-  /** Hashes a block as soon as one is full (the key and GUID never fill one). */
+  /**
+   * Adds a byte. A block it fills is hashed by step(), to be called until
+   * true before the next add() (the key and GUID never fill one).
+   */
   void add(uint8_t b);
   /** The message is complete: pads it; step() hashes what is left. */
   void end();
-  /** kSha1RoundsPerStep rounds of it; true once digest() holds the 20-byte hash. */
+  /**
+   * A bounded piece of the work: kSha1RoundsPerStep rounds of a block, or
+   * the length's block set up. True once none is left: after end(),
+   * digest() then holds the 20-byte hash.
+   */
   bool step();
   /** end(), and step() until done. */
   void finish();
@@ -43,7 +49,7 @@ class Sha1 {
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
   uint8_t round_;  // of the block being hashed; 80: none; 81: end()'s, its length not yet in
   uint16_t bytes_;
-  uint16_t tail_;  // the length in bits, for a last block of its own; 0: none
+  uint16_t tail_;  // from end(): the length in bits, until written into a block
   uint8_t t_[4];
   uint8_t v_[20];  // a, b, c, d, e while a block is hashed
   uint8_t h_[20];  // five big-endian words
@@ -56,7 +62,7 @@ char base64At(const uint8_t *in, uint8_t len, uint8_t i);
 /** base64 of `len` bytes plus a NUL into `out` (4*ceil(len/3)+1 bytes). */
 void base64(const uint8_t *in, uint8_t len, char *out);
 
-/** The accept value for a client key of `keyLen` characters (written with a NUL). */
+/** The accept value for a client key of `keyLen` (up to 28) characters, written with a NUL. */
 void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]);
 
 }  // namespace rd
