@@ -39,7 +39,7 @@ void clockStart() {
 uint32_t clockStop() {
   uint8_t sreg = SREG;
   cli();
-  uint16_t t = TCNT1;  // read while it runs (simavr reads a stopped Timer1 as 0)
+  uint16_t t = TCNT1;  // read while it runs: under simavr a stopped Timer1 read as 0
   uint32_t n = (uint32_t)overflows << 16 | t;
   // An overflow its interrupt has not counted yet: the count wrapped just now.
   if ((TIFR1 & _BV(TOV1)) && t < 0x8000) n += 0x10000;
