@@ -37,17 +37,20 @@ static RD_NOINLINE void add(uint8_t *x, const uint8_t *y) {
 void Sha1::begin() {
   memcpy_P(h_, kInit, sizeof h_);
   bytes_ = 0;
+  round_ = 80;
+  tail_ = 0;
 }
 
-void Sha1::add(uint8_t b) {
+RD_NOINLINE void Sha1::add(uint8_t b) {
   w_[bytes_ & 63] = b;
-  if ((++bytes_ & 63) == 0) block();
+  if ((++bytes_ & 63) == 0) round_ = 0;
 }
 
-void Sha1::block() {
-  memcpy(v_, h_, sizeof v_);
-  uint8_t p = 0;  // 4 * step, mod 256: byte offset of w[step] in the ring
-  for (uint8_t i = 0; i < 80; i++, p += 4) {
+// `n` rounds of the block in w_, from round_ on; the last adds it into h_.
+void Sha1::rounds(uint8_t n) {
+  if (!round_) memcpy(v_, h_, sizeof v_);
+  do {
+    uint8_t i = round_++, p = (uint8_t)(i * 4);  // p: byte offset of w[i] in the ring, mod 256
     uint8_t *w = w_ + (p & 63);
     if (i >= 16) {
       // w[i] = rol1(w[i-3] ^ w[i-8] ^ w[i-14] ^ w[i-16]), the ring holding the last 16
@@ -70,22 +73,46 @@ void Sha1::block() {
     rd::add(t_, v_);  // + rol(a, 5)
     rol(v_ + 8, 30);
     memcpy(v_, t_, 4);
+  } while (--n);
+  if (round_ == 80)
+    for (uint8_t i = 0; i < 20; i += 4) rd::add(h_ + i, v_ + i);
+}
+
+// The padding: 0x80, zeros, and the length in bits as the block's last 8
+// bytes (our inputs are a few dozen bytes: its top 48 bits are zero), in
+// a block of its own when it does not fit after the 0x80.
+void Sha1::end() {
+  tail_ = (uint16_t)(bytes_ * 8);
+  uint8_t at = bytes_ & 63;
+  memset(w_ + at, 0, (uint8_t)(64 - at));
+  w_[at] = 0x80;
+  round_ = at < 56 ? 81 : 0;  // 81: the length still to be written into this block
+}
+
+bool Sha1::step() {
+  if (round_ < 80) {
+    rounds(kSha1RoundsPerStep);
+    return false;
   }
-  for (uint8_t i = 0; i < 20; i += 4) rd::add(h_ + i, v_ + i);
+  if (round_ == 80) {  // a block done: the last, or the length follows in one of its own
+    if (!tail_) return true;
+    memset(w_, 0, 62);
+  }
+  w_[62] = (uint8_t)(tail_ >> 8);
+  w_[63] = (uint8_t)tail_;
+  tail_ = 0, round_ = 0;
+  return false;
 }
 
 void Sha1::finish() {
-  uint16_t bits = bytes_ * 8;  // our inputs are a few dozen bytes
-  add(0x80);
-  while ((bytes_ & 63) != 56) add(0);
-  for (uint8_t i = 0; i < 6; i++) add(0);  // the 64-bit length's top 48 bits
-  add((uint8_t)(bits >> 8));
-  add((uint8_t)bits);
+  end();
+  while (!step()) {
+  }
 }
 
-void Sha1::finishAccept() {
+void Sha1::endAccept() {
   for (uint8_t i = 0; i < sizeof kGuid - 1; i++) add((uint8_t)pchar(kGuid, i));
-  finish();
+  end();
 }
 
 char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
@@ -106,7 +133,9 @@ void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]) {
   Sha1 sha;
   sha.begin();
   for (uint8_t i = 0; i < keyLen; i++) sha.add((uint8_t)key[i]);
-  sha.finishAccept();
+  sha.endAccept();
+  while (!sha.step()) {
+  }
   base64(sha.digest(), 20, out);
 }
 

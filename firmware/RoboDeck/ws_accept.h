@@ -3,10 +3,10 @@
 // SHA-1 (FIPS 180-4) for 8-bit machines: every 32-bit word is four
 // big-endian bytes and every operation a short loop over them, because an
 // AVR has no 32-bit instructions and inlined 32-bit rotates and adds cost
-// a kilobyte of flash. It runs once per handshake: two blocks, some 40 ms
-// on a 16 MHz AVR by instruction count (bit-by-bit rotates), while the
-// link is not open and the motors are stopped. Rotating whole bytes first
-// would halve that for 28 B. The context holds no pointers, so the link
+// a kilobyte of flash. That is slow: a block takes some 24 ms on a 16 MHz
+// Uno (make avr-timing), and the accept value is two. So blocks are
+// hashed a bounded piece at a time by step(), once per poll, which keeps
+// every loop() call short. The context holds no pointers, so the link
 // keeps it in its receive buffer, which is idle until the handshake is over.
 #pragma once
 
@@ -17,24 +17,43 @@ namespace rd {
 constexpr uint8_t kWsKeyChars = 24;     // base64 of a 16-byte nonce
 constexpr uint8_t kWsAcceptChars = 28;  // base64 of a 20-byte digest
 
+// Rounds hashed per step(): about 2.4 ms on a 16 MHz AVR (make avr-timing).
+constexpr uint8_t kSha1RoundsPerStep = 8;
+static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps");
+
 class Sha1 {
  public:
   void begin();
+  /**
+   * Adds a byte. A block it fills is hashed by step(), to be called until
+   * true before the next add() (the key and GUID never fill one).
+   */
   void add(uint8_t b);
-  /** Pads and finishes: digest() then holds the 20-byte hash. */
+  /** The message is complete: pads it; step() hashes what is left. */
+  void end();
+  /**
+   * A bounded piece of the work: kSha1RoundsPerStep rounds of a block, or
+   * the length's block set up. True once none is left: after end(),
+   * digest() then holds the 20-byte hash.
+   */
+  bool step();
+  /** end(), and step() until done. */
   void finish();
   const uint8_t *digest() const { return h_; }
 
-  /** The GUID of 4.2.2 and the hash: digest() is the accept value's bytes. */
-  void finishAccept();
+  /** The accept value (4.2.2): the GUID after the key, then end(). */
+  void endAccept();
 
  private:
-  void block();
+  void rounds(uint8_t n);
+  // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
+  uint8_t round_;  // of the block being hashed; 80: none; 81: end()'s, its length not yet in
+  uint16_t bytes_;
+  uint16_t tail_;  // from end(): the length in bits, until written into a block
+  uint8_t t_[4];
+  uint8_t v_[20];  // a, b, c, d, e while a block is hashed
   uint8_t h_[20];  // five big-endian words
   uint8_t w_[64];  // the block being filled, then its schedule (a ring of 16 words)
-  uint8_t v_[20];  // a, b, c, d, e while a block is hashed
-  uint8_t t_[4];
-  uint16_t bytes_;
 };
 
 /** Character `i` of the base64 (RFC 4648) of `len` bytes, '=' padding included. */
@@ -43,7 +62,7 @@ char base64At(const uint8_t *in, uint8_t len, uint8_t i);
 /** base64 of `len` bytes plus a NUL into `out` (4*ceil(len/3)+1 bytes). */
 void base64(const uint8_t *in, uint8_t len, char *out);
 
-/** The accept value for a client key of `keyLen` characters (written with a NUL). */
+/** The accept value for a client key of `keyLen` (up to 28) characters, written with a NUL. */
 void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]);
 
 }  // namespace rd

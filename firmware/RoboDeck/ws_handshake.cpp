@@ -100,7 +100,7 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
     out.put(c);
     sha().add((uint8_t)c);
   }
-  sha().finishAccept();  // the digest waits in the work area for the response
+  sha().endAccept();  // hashed by hashStep() before the response is fed
   out.putP(PSTR("\r\n\r\n"));
 }
 
@@ -230,7 +230,7 @@ WsHandshake::Result WsHandshake::end() {
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
   status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
   if (status_ != 101) return kFail;
-  sha().finishAccept();
+  sha().endAccept();  // hashed by hashStep() before the 101 is written
   return kDone;
 }
 

@@ -9,7 +9,10 @@
 // repeated one or one whose name hashes like ours does no harm; anything
 // else is skipped, so a proxy's extra headers do no harm either. The SHA-1
 // of the accept value is kept in a caller-given work area (the link's
-// receive buffer, idle until the handshake is over).
+// receive buffer, idle until the handshake is over) and finished by
+// hashStep(), a bounded piece per call: the client's after writeRequest()
+// and before the response is fed, the server's after kDone and before
+// writeResponse().
 #pragma once
 
 #include <stdint.h>
@@ -32,19 +35,26 @@ class WsHandshake {
   /**
    * Client side: write the upgrade request for the relay path
    * /robot/<id> with `token` as ?token= ("" = none), using the 16-byte
-   * `nonce`, and expect the matching accept value. Strings are P-strings.
+   * `nonce`, and expect the matching accept value (hashStep() until true
+   * before the response is fed). Strings are P-strings.
    */
   void writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                     const char *token, const uint8_t nonce[16]);
 
   /** Server side: expect a request; `token` (P-string, "" = none) is required. */
   void expectRequest(const char *token);
-  /** Server side, after kDone or kFail: write the 101, or the refusal. */
+  /** Server side, after kDone and hashStep() until true, or kFail: write the 101, or the refusal. */
   void writeResponse(Out &out) const;
   /** An HTTP refusal (400, 401, 503) with no body. */
   static void writeRefusal(Out &out, uint16_t status);
 
   Result feed(uint8_t b);
+
+  /**
+   * A bounded piece of the accept value's SHA-1 (ms on an AVR); true once
+   * it is done, at once after the server's kFail (nothing to hash).
+   */
+  bool hashStep() { return sha().step(); }
 
   /** Client: the server's HTTP status (0 for a bad status line). Server: the status we answer with. */
   uint16_t status() const { return status_; }

@@ -33,7 +33,7 @@ void writeTooBig(Out &out, const void *) {
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
   client_ = &c, server_ = server, failed_ = false;
-  state_ = kHandshake, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
+  state_ = serverRole(server) ? kHandshake : kHashing, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
 }
 
 void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
@@ -88,6 +88,20 @@ WsLink::Event WsLink::poll(uint32_t now32) {
   uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
   if (failed_) return down(kWhyWrite);
+  if (state_ == kHashing) {
+    // Nothing is read while hashing: the client's response waits for the
+    // accept value, and what follows the server's request for its 101 (a
+    // refused request has nothing to hash).
+    if (!handshake_.hashStep()) return timers(now);
+    if (serverRole(server_)) {
+      uint8_t chunk[kTxChunk];
+      Out out(chunk, kTxChunk, sink, this);
+      handshake_.writeResponse(out);
+      out.flush();
+      return handshake_.status() != 101 ? down(kWhyRefused) : opened(now);
+    }
+    state_ = kHandshake;  // the client now checks the response against it
+  }
   for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
@@ -98,10 +112,17 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       lastRx_ = now;
     }
     Event e = onByte(in_[inPos_++], now);
-    if (e != kNone || state_ == kIdle) return e;
+    if (e != kNone || state_ < kHandshake) return e;  // idle, or hashing with the rest unread
   }
   if (inPos_ == inLen_ && !client_->connected()) return down(kWhyClosed);
   return timers(now);
+}
+
+WsLink::Event WsLink::opened(uint16_t now) {
+  state_ = kOpen;
+  decoder_.reset(serverRole(server_));
+  lastPing_ = now;
+  return kOpened;
 }
 
 WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
@@ -109,16 +130,10 @@ WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
     WsHandshake::Result r = handshake_.feed(b);
     if (r == WsHandshake::kMore) return kNone;
     if (serverRole(server_)) {
-      uint8_t chunk[kTxChunk];
-      Out out(chunk, kTxChunk, sink, this);
-      handshake_.writeResponse(out);
-      out.flush();
+      state_ = kHashing;  // the answer in the next poll, the 101 once the accept value is hashed
+      return kNone;
     }
-    if (r == WsHandshake::kFail) return down(kWhyRefused);
-    state_ = kOpen;
-    decoder_.reset(serverRole(server_));
-    lastPing_ = now;
-    return kOpened;
+    return r == WsHandshake::kFail ? down(kWhyRefused) : opened(now);
   }
   bool open = state_ == kOpen;
   switch (decoder_.feed(b)) {
@@ -144,8 +159,9 @@ WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
 WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
   if (state_ != kOpen) {
-    if ((uint16_t)(now - since_) <= (state_ == kHandshake ? kHandshakeMs : kCloseWaitMs)) return kNone;
-    return down(state_ == kHandshake ? kWhyHandshakeTimeout : kWhyCloseTimeout);
+    bool closing = state_ == kClosing;
+    if ((uint16_t)(now - since_) <= (closing ? kCloseWaitMs : kHandshakeMs)) return kNone;
+    return down(closing ? kWhyCloseTimeout : kWhyHandshakeTimeout);
   }
   if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {

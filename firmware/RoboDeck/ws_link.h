@@ -20,7 +20,9 @@ namespace rd {
 class WsLink {
  public:
   enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
-  enum State : uint8_t { kIdle, kHandshake, kOpen, kClosing };
+  // kHashing: the accept value's SHA-1, a bounded piece per poll, before
+  // the client reads the response or the server answers the request.
+  enum State : uint8_t { kIdle, kHashing, kHandshake, kOpen, kClosing };
   typedef void (*Writer)(Out &out, const void *ctx);
 
   /** Bytes of RAM the link needs: frames, and what was read but not decoded. */
@@ -61,6 +63,7 @@ class WsLink {
     kWhyPeerClose, kWhyTooBig, kWhyProtocol,
   };
   Event down(uint8_t why);
+  Event opened(uint16_t now);
   Event onByte(uint8_t b, uint16_t now);
   Event timers(uint16_t now);
   bool send(uint8_t opcode, Writer w, const void *ctx);

@@ -33,6 +33,26 @@ WsHandshake::Result feed(WsHandshake &h, const std::string &in) {
   return r;
 }
 
+// Steps to the accept value's hash: its first block's 80 rounds, a step that
+// sets up the second (the length alone), its rounds, and one that finds it done.
+constexpr int kAcceptSteps = 2 * 80 / rd::kSha1RoundsPerStep + 2;
+
+/** Steps the accept value's SHA-1 to its end, as the link does once per poll; how many steps. */
+int hashAll(WsHandshake &h) {
+  int steps = 1;
+  while (!h.hashStep()) REQUIRE(++steps < 100);
+  return steps;
+}
+
+/** Hashes `in`, stepping through each block it fills, as Sha1::add() asks. */
+void hash(rd::Sha1 &sha, const std::string &in) {
+  for (char c : in) {
+    sha.add((uint8_t)c);
+    while (!sha.step()) {
+    }
+  }
+}
+
 const char *kGoodResponse =
     "HTTP/1.1 101 Switching Protocols\r\n"
     "Upgrade: websocket\r\n"
@@ -65,11 +85,47 @@ TEST_CASE("accept value of the RFC example") {
   CHECK(std::string(out) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+TEST_CASE("accept value of the RFC example, a bounded piece per step") {
+  rd::Sha1 sha;
+  sha.begin();
+  for (char c : std::string("dGhlIHNhbXBsZSBub25jZQ==")) sha.add((uint8_t)c);
+  sha.endAccept();
+  int steps = 1;
+  while (!sha.step()) REQUIRE(++steps <= kAcceptSteps);
+  CHECK(steps == kAcceptSteps);
+  CHECK(sha.step());  // and stays done
+  char b64[29];
+  rd::base64(sha.digest(), 20, b64);
+  CHECK(std::string(b64) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST_CASE("SHA-1 padding at every length around a block's end") {
+  // sha1 of "a" * n (from Python's hashlib), for lengths where the padding takes one block or two.
+  const struct {
+    uint16_t n;
+    const char *b64;
+  } cases[] = {
+      {55, "wci73CJ5bijA4VFj0giZtlYh1lo="}, {56, "wtszD2CDhUyZ1LW/tujynyAb5pk="},
+      {63, "A/CfWxWKeoza2SC93Cm4HBilUfU="}, {64, "AJi6gktcFkJ716ESKlpEKiXsZE0="},
+      {119, "7pcQZaqgF+BjKoymx3uzv4sd/FY="}, {128, "rVs/28tSZ3jCg50vFR6nU5leJqA="},
+  };
+  for (const auto &c : cases) {
+    CAPTURE(c.n);
+    rd::Sha1 sha;
+    sha.begin();
+    hash(sha, std::string(c.n, 'a'));
+    sha.finish();
+    char b64[29];
+    rd::base64(sha.digest(), 20, b64);
+    CHECK(std::string(b64) == c.b64);
+  }
+}
+
 TEST_CASE("SHA-1 over several blocks and base64 padding") {
   rd::Sha1 sha;
   sha.begin();
   std::string in(1000, 'a');
-  for (char c : in) sha.add((uint8_t)c);
+  hash(sha, in);
   sha.finish();
   char b64[29];
   rd::base64(sha.digest(), 20, b64);
@@ -151,6 +207,7 @@ TEST_CASE("client: the server's response is checked") {
     WsHandshake h(work);
     Written w;
     h.writeRequest(w.out, "h", 1, "r", "", kNonce);
+    hashAll(h);
     CHECK(feed(h, c.response) == c.result);
     if (c.status) CHECK(h.status() == c.status);
   }
@@ -207,6 +264,7 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     WsHandshake::Result r = feed(h, c.request);
     CHECK(r == (c.status == 101 ? WsHandshake::kDone : WsHandshake::kFail));
     CHECK(h.status() == c.status);
+    CHECK(hashAll(h) == (r == WsHandshake::kDone ? kAcceptSteps : 1));  // a refusal has nothing to hash
     Written w;
     h.writeResponse(w.out);
     w.out.flush();

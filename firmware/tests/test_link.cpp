@@ -51,6 +51,14 @@ std::string acceptFor(const std::string &request) {
                      "Sec-WebSocket-Accept: ") + accept + "\r\n\r\n";
 }
 
+/** Polls at `now` through the accept value's hashing, a bounded piece per poll: the first other result. */
+WsLink::Event pollPast(WsLink &link, uint32_t now) {
+  int polls = 0;
+  WsLink::Event e;
+  while ((e = link.poll(now)) == WsLink::kNone && link.state() == WsLink::kHashing) REQUIRE(++polls < 100);
+  return e;
+}
+
 /** A client link that is open at t = 0 ms. */
 struct OpenClient {
   FakeClient c;
@@ -60,7 +68,7 @@ struct OpenClient {
     link.startClient(c, 0, "relay", 8765, "rover", "");
     c.in = acceptFor(c.out);
     c.out.clear();
-    REQUIRE(link.poll(0) == WsLink::kOpened);
+    REQUIRE(pollPast(link, 0) == WsLink::kOpened);
   }
 };
 
@@ -106,7 +114,7 @@ TEST_CASE("client: a refused handshake ends in kDown") {
   WsLink link(rx);
   link.startClient(c, 0, "relay", 8765, "rover", "bad");
   c.in = "HTTP/1.1 401 Unauthorized\r\n\r\n";
-  CHECK(link.poll(0) == WsLink::kDown);
+  CHECK(pollPast(link, 0) == WsLink::kDown);
   CHECK(c.stopped);
 }
 
@@ -204,7 +212,7 @@ TEST_CASE("server: answers the upgrade and reads masked frames") {
   WsLink link(rx);
   link.startServer(c, 0, "");
   c.in = request("/") + "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";  // "ki" masked
-  CHECK(link.poll(0) == WsLink::kOpened);
+  CHECK(pollPast(link, 0) == WsLink::kOpened);
   CHECK(c.out.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
   CHECK(link.poll(1) == WsLink::kMessage);
   CHECK(std::string((const char *)link.data(), link.size()) == "ki");
@@ -219,7 +227,52 @@ TEST_CASE("server: a bad token is refused with 401 and the link stays down") {
   WsLink link(rx);
   link.startServer(c, 0, "secret");
   c.in = request("/?token=guess");
-  CHECK(link.poll(0) == WsLink::kDown);
+  CHECK(link.poll(0) == WsLink::kNone);  // the request is read; answered in the next poll,
+  CHECK(c.out.empty());
+  CHECK(link.poll(0) == WsLink::kDown);  // at once: a refusal needs no hash
   CHECK(c.out.rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+  CHECK(c.stopped);
+}
+
+TEST_CASE("the accept value is hashed a bounded piece per poll, both ways") {
+  // Server: the request is read, then nothing is written and nothing more
+  // read until the hash is done; then the 101 and the open link.
+  FakeClient c;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
+  link.startServer(c, 0, "");
+  const std::string frame = "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";
+  c.in = request("/") + frame;
+  CHECK(link.poll(0) == WsLink::kNone);
+  CHECK(link.state() == WsLink::kHashing);
+  int polls = 0;
+  WsLink::Event e;
+  while ((e = link.poll(1)) == WsLink::kNone) {
+    CHECK(c.out.empty());
+    REQUIRE(++polls < 100);
+  }
+  CHECK(e == WsLink::kOpened);
+  CHECK(polls > 10);  // two blocks of 80 rounds, kSha1RoundsPerStep at a time
+  CHECK(c.out.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+  CHECK(link.poll(2) == WsLink::kMessage);  // the frame that came with the request was kept
+  // Client: the response waits unread until the hash is done.
+  FakeClient d;
+  WsLink client(rx);
+  client.startClient(d, 0, "relay", 8765, "rover", "");
+  std::string response = acceptFor(d.out);
+  d.in = response;
+  CHECK(client.state() == WsLink::kHashing);
+  CHECK(client.poll(0) == WsLink::kNone);
+  CHECK(d.in == response);
+  CHECK(pollPast(client, 0) == WsLink::kOpened);
+}
+
+TEST_CASE("a handshake whose hashing outlasts its deadline times out") {
+  FakeClient c;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink link(rx);
+  link.startClient(c, 0, "relay", 8765, "rover", "");
+  CHECK(link.poll(rd::kHandshakeMs) == WsLink::kNone);
+  CHECK(link.poll(rd::kHandshakeMs + 1) == WsLink::kDown);
   CHECK(c.stopped);
 }
