@@ -64,6 +64,29 @@ const char *statusText(uint16_t status) {
   }
 }
 
+#if defined(ROBODECK_HOST)
+// The host's id and token come from its command line: percent-encoded here.
+void putPath(Out &out, const char *p) { out.putUrl(p); }
+#else
+// A board's id and token are config.h's constants, checked below to need no
+// encoding, so they are written as they are.
+void putPath(Out &out, const char *p) { out.putP(p); }
+
+constexpr bool hexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+// RFC 3986's unreserved characters, or a %XX escape the user wrote.
+constexpr bool urlSafe(const char *s) {
+  return !*s || (((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                  *s == '-' || *s == '_' || *s == '.' || *s == '~')
+                     ? urlSafe(s + 1)
+                     : *s == '%' && hexDigit(s[1]) && hexDigit(s[2]) && urlSafe(s + 3));
+}
+static_assert(urlSafe(RD_ROBOT_ID), "RD_ROBOT_ID: letters, digits, '-', '_', '.', '~' (others as %XX)");
+static_assert(RD_MODE == RD_MODE_DIRECT || urlSafe(RD_TOKEN),
+              "RD_TOKEN in relay mode: letters, digits, '-', '_', '.', '~' (others as %XX)");
+#endif
+
 int8_t hexValue(uint8_t c) {
   if (c >= '0' && c <= '9') return (int8_t)(c - '0');
   c |= 0x20;
@@ -82,10 +105,10 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
                                const char *token, const uint8_t nonce[16]) {
   start(false);
   out.putP(PSTR("GET /robot/"));
-  out.putUrl(id);
+  putPath(out, id);
   if (pchar(token, 0)) {
     out.putP(PSTR("?token="));
-    out.putUrl(token);
+    putPath(out, token);
   }
   out.putP(PSTR(" HTTP/1.1\r\nHost: "));
   out.putP(host);
