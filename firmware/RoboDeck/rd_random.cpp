@@ -1,5 +1,7 @@
 #include "rd_random.h"
 
+#include "rd_pgm.h"
+
 #if defined(ESP32)
 #include <esp_system.h>
 #endif
@@ -26,7 +28,7 @@ uint16_t random16() {
 #endif
 }
 
-void randomBytes(uint8_t *out, uint8_t n) {
+RD_NOINLINE void randomBytes(uint8_t *out, uint8_t n) {
   while (n--) *out++ = (uint8_t)random16();
 }
 

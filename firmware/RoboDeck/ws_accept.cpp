@@ -50,15 +50,16 @@ RD_NOINLINE void Sha1::add(uint8_t b) {
 void Sha1::rounds(uint8_t n) {
   if (!round_) memcpy(v_, h_, sizeof v_);
   do {
-    uint8_t i = round_++, p = (uint8_t)(i * 4);  // p: byte offset of w[i] in the ring, mod 256
-    uint8_t *w = w_ + (p & 63);
+    uint8_t i = round_++;
+    uint8_t *w = w_ + 4 * (i & 15);
     if (i >= 16) {
-      // w[i] = rol1(w[i-3] ^ w[i-8] ^ w[i-14] ^ w[i-16]), the ring holding the last 16
-      for (uint8_t q = p; q != (uint8_t)(p + 4); q++)
-        w_[q & 63] ^= w_[(uint8_t)(q + 52) & 63] ^ w_[(uint8_t)(q + 32) & 63] ^ w_[(uint8_t)(q + 8) & 63];
+      // w[i] = rol1(w[i-3] ^ w[i-8] ^ w[i-14] ^ w[i-16]) in a ring of the last 16 words,
+      // where w[i-16] is w[i]'s own slot and the others are 13, 8 and 2 slots on.
+      for (uint8_t k = 2; k < 16; k += k == 2 ? 6 : 5)
+        for (uint8_t j = 0; j < 4; j++) w[j] ^= w_[4 * ((i + k) & 15) + j];
       rol(w, 1);
     }
-    uint8_t round = i < 20 ? 0 : i < 40 ? 1 : i < 60 ? 2 : 3;
+    uint8_t round = i / 20;
     for (uint8_t j = 0; j < 4; j++) {
       uint8_t b = v_[4 + j], c = v_[8 + j], d = v_[12 + j];
       t_[j] = round == 0 ? (uint8_t)(d ^ (b & (c ^ d)))
