@@ -29,9 +29,12 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
   if (need_ == kFailed) return kNone;
   if (got_ < need_) {
     head_[got_++] = b;
-    if (got_ == 2) {  // 5.2: 7-bit length, or 126/127 for 2/8 more bytes; then the mask
+    if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
       uint8_t len = b & 0x7F;
-      need_ = (uint8_t)(2 + (len == 126 ? 2 : len == 127 ? 8 : 0) + (b & 0x80 ? 4 : 0));
+      // 127 says 8 length bytes follow; the minimal encoding being a must
+      // (5.2), such a frame is over 65535 bytes: too big, unread.
+      if (len == 127) return fail(kCloseTooBig);
+      need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (b & 0x80 ? 4 : 0));
     }
     return got_ < need_ ? kNone : header();
   }
@@ -54,16 +57,7 @@ WsDecoder::Event WsDecoder::header() {
   }
   if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kCloseProtocol);  // 5.1
   uint16_t n = len;
-  if (len >= 126) {
-    // 16 bits suffice: a longer frame is beyond any buffer (<= 16 KB).
-    uint8_t at = len == 126 ? 2 : 8;
-    if (at == 8) {
-      if (head_[2] & 0x80) return fail(kCloseProtocol);  // a 64-bit length has its top bit 0
-      for (uint8_t i = 2; i < 8; i++)
-        if (head_[i]) return fail(kCloseTooBig);
-    }
-    n = (uint16_t)(head_[at] << 8 | head_[at + 1]);
-  }
+  if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
   if (n > cap_ - msgLen_) return fail(kCloseTooBig);
   remaining_ = n;
   write_ = msgLen_;

@@ -3,7 +3,7 @@
 // The decoder is fed one byte at a time and says when a whole message or
 // control frame has arrived, so it never waits for the network and can be
 // tested by feeding it byte strings. A frame's header is collected whole
-// (2 to 14 bytes) and judged in one place; the payload is unmasked into
+// (2 to 8 bytes) and judged in one place; the payload is unmasked into
 // the buffer as it arrives. Fragments (5.4) are reassembled in place; a
 // control frame that arrives between fragments is stored right after the
 // partial message, so one buffer serves both.
@@ -55,7 +55,7 @@ class WsDecoder {
   uint16_t remaining_ = 0;  // payload bytes still to read in this frame
   uint16_t write_ = 0;      // where the next payload byte goes
   uint16_t code_ = 0;
-  uint8_t head_[14] = {};   // 2 bytes, 0/2/8 length bytes, 0/4 mask bytes
+  uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
   uint8_t mask_ = 0;        // payload bytes unmasked so far (mod 4)
   bool expectMasked_ = false, inMessage_ = false;
