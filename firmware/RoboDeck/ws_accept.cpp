@@ -5,6 +5,9 @@
 namespace rd {
 
 static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+// The key and the GUID: past 55 bytes, so the length takes a second block.
+constexpr uint8_t kAcceptInput = kWsKeyChars + sizeof kGuid - 1;
+static_assert(kAcceptInput == 60, "the padding below is laid out for 60 bytes");
 
 static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
                                           0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
@@ -38,13 +41,9 @@ void Sha1::begin() {
   memcpy_P(h_, kInit, sizeof h_);
   bytes_ = 0;
   round_ = 80;
-  tail_ = 0;
 }
 
-RD_NOINLINE void Sha1::add(uint8_t b) {
-  w_[bytes_ & 63] = b;
-  if ((++bytes_ & 63) == 0) round_ = 0;
-}
+RD_NOINLINE void Sha1::add(uint8_t b) { w_[bytes_++] = b; }
 
 // `n` rounds of the block in w_, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
@@ -79,41 +78,27 @@ void Sha1::rounds(uint8_t n) {
     for (uint8_t i = 0; i < 20; i += 4) rd::add(h_ + i, v_ + i);
 }
 
-// The padding: 0x80, zeros, and the length in bits as the block's last 8
-// bytes (our inputs are a few dozen bytes: its top 48 bits are zero), in
-// a block of its own when it does not fit after the 0x80.
-void Sha1::end() {
-  tail_ = (uint16_t)(bytes_ * 8);
-  uint8_t at = bytes_ & 63;
-  memset(w_ + at, 0, (uint8_t)(64 - at));
-  w_[at] = 0x80;
-  round_ = at < 56 ? 81 : 0;  // 81: the length still to be written into this block
-}
-
 bool Sha1::step() {
   if (round_ < 80) {
     rounds(kSha1RoundsPerStep);
     return false;
   }
-  if (round_ == 80) {  // a block done: the last, or the length follows in one of its own
-    if (!tail_) return true;
-    memset(w_, 0, 62);
-  }
-  w_[62] = (uint8_t)(tail_ >> 8);
-  w_[63] = (uint8_t)tail_;
-  tail_ = 0, round_ = 0;
+  // Done, or nothing to hash (no endAccept()), unless the first block just ended:
+  // then the second holds the length alone, 480 bits.
+  if (bytes_ != kAcceptInput) return true;
+  memset(w_, 0, 62);
+  w_[62] = (uint8_t)(kAcceptInput * 8 >> 8);
+  w_[63] = (uint8_t)(kAcceptInput * 8);
+  bytes_ = 0, round_ = 0;
   return false;
-}
-
-void Sha1::finish() {
-  end();
-  while (!step()) {
-  }
 }
 
 void Sha1::endAccept() {
   for (uint8_t i = 0; i < sizeof kGuid - 1; i++) add((uint8_t)pchar(kGuid, i));
-  end();
+  // The padding: 0x80 and zeros fill the first block; the length does not fit after them.
+  w_[kAcceptInput] = 0x80;
+  memset(w_ + kAcceptInput + 1, 0, 64 - kAcceptInput - 1);
+  round_ = 0;
 }
 
 char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
@@ -130,10 +115,10 @@ void base64(const uint8_t *in, uint8_t len, char *out) {
   out[n] = 0;
 }
 
-void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]) {
+void wsAccept(const char *key, char out[kWsAcceptChars + 1]) {
   Sha1 sha;
   sha.begin();
-  for (uint8_t i = 0; i < keyLen; i++) sha.add((uint8_t)key[i]);
+  for (uint8_t i = 0; i < kWsKeyChars; i++) sha.add((uint8_t)key[i]);
   sha.endAccept();
   while (!sha.step()) {
   }

@@ -21,35 +21,30 @@ constexpr uint8_t kWsAcceptChars = 28;  // base64 of a 20-byte digest
 constexpr uint8_t kSha1RoundsPerStep = 8;
 static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps");
 
+/**
+ * The SHA-1 of an accept value: the 24-character key, then the GUID, 60
+ * bytes, which is all this firmware hashes; so the padding has one layout.
+ */
 class Sha1 {
  public:
   void begin();
-  /**
-   * Adds a byte. A block it fills is hashed by step(), to be called until
-   * true before the next add() (the key and GUID never fill one).
-   */
+  /** Adds a character of the key (at most kWsKeyChars). */
   void add(uint8_t b);
-  /** The message is complete: pads it; step() hashes what is left. */
-  void end();
+  /** The accept value (4.2.2): the GUID after the key, and the padding. */
+  void endAccept();
   /**
    * A bounded piece of the work: kSha1RoundsPerStep rounds of a block, or
-   * the length's block set up. True once none is left: after end(),
-   * digest() then holds the 20-byte hash.
+   * the length's block set up. True once none is left (at once without
+   * endAccept()); digest() then holds the 20-byte hash.
    */
   bool step();
-  /** end(), and step() until done. */
-  void finish();
   const uint8_t *digest() const { return h_; }
-
-  /** The accept value (4.2.2): the GUID after the key, then end(). */
-  void endAccept();
 
  private:
   void rounds(uint8_t n);
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
-  uint8_t round_;  // of the block being hashed; 80: none; 81: end()'s, its length not yet in
-  uint16_t bytes_;
-  uint16_t tail_;  // from end(): the length in bits, until written into a block
+  uint8_t round_;  // of the block being hashed; 80: none
+  uint8_t bytes_;  // added; 60 from endAccept() until the second block is set up, then 0
   uint8_t t_[4];
   uint8_t v_[20];  // a, b, c, d, e while a block is hashed
   uint8_t h_[20];  // five big-endian words
@@ -62,7 +57,7 @@ char base64At(const uint8_t *in, uint8_t len, uint8_t i);
 /** base64 of `len` bytes plus a NUL into `out` (4*ceil(len/3)+1 bytes). */
 void base64(const uint8_t *in, uint8_t len, char *out);
 
-/** The accept value for a client key of `keyLen` (up to 28) characters, written with a NUL. */
-void wsAccept(const char *key, uint8_t keyLen, char out[kWsAcceptChars + 1]);
+/** The accept value for a client key of kWsKeyChars characters, written with a NUL. */
+void wsAccept(const char *key, char out[kWsAcceptChars + 1]);
 
 }  // namespace rd

@@ -192,7 +192,7 @@ void timeLinkOpen() {
     char key[rd::kWsKeyChars], accept[rd::kWsAcceptChars + 1];
     for (uint8_t i = 0; i < rd::kWsKeyChars; i++)
       key[i] = peer.out[(uint8_t)(peer.outAt - 4 - rd::kWsKeyChars + i)];
-    rd::wsAccept(key, rd::kWsKeyChars, accept);
+    rd::wsAccept(key, accept);
     strcpy_P(script, PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Protocol: robodeck.v1\r\n"
                           "Sec-WebSocket-Accept: "));

@@ -45,7 +45,7 @@ std::string serverFrame(uint8_t first, const std::string &payload) {
 std::string acceptFor(const std::string &request) {
   size_t at = request.find("Sec-WebSocket-Key: ") + 19;
   char accept[29];
-  rd::wsAccept(request.c_str() + at, 24, accept);
+  rd::wsAccept(request.c_str() + at, accept);
   return std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Protocol: robodeck.v1\r\n"
                      "Sec-WebSocket-Accept: ") + accept + "\r\n\r\n";
