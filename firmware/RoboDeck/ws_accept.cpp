@@ -101,7 +101,7 @@ void Sha1::endAccept() {
   round_ = 0;
 }
 
-char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
+RD_NOINLINE char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
   uint8_t bit = (uint8_t)(i * 6), at = bit >> 3;
   if (at >= len) return '=';
   uint16_t v = (uint16_t)(in[at] << 8 | (at + 1 < len ? in[at + 1] : 0));
