@@ -9,6 +9,9 @@ namespace rd {
 namespace {
 
 constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer's close
+// Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
+// a bigger buffer is filled over several polls).
+constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
 
 struct Bytes {
   const uint8_t *data;
@@ -102,7 +105,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     }
     state_ = kHandshake;  // the client now checks the response against it
   }
-  for (uint16_t budget = kRxBuffer + kRxChunk; budget; budget--) {
+  for (uint8_t budget = kPollBytes; budget; budget--) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
