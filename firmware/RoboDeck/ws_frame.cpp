@@ -58,8 +58,8 @@ WsDecoder::Event WsDecoder::header() {
   if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kCloseProtocol);  // 5.1
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
-  if (n > cap_ - msgLen_) return fail(kCloseTooBig);
-  remaining_ = n;
+  if (n > (uint16_t)(cap_ - msgLen_)) return fail(kCloseTooBig);
+  remaining_ = (RxCount)n;
   write_ = msgLen_;
   mask_ = 0;
   return n ? kNone : payloadDone();

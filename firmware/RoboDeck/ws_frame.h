@@ -11,7 +11,14 @@
 
 #include <stdint.h>
 
+#include "rd_config.h"
+
 namespace rd {
+
+// A count of the receive buffer's bytes: 8 bits when it is that small (the Uno's).
+template <bool Small> struct RxCountOf { typedef uint16_t type; };
+template <> struct RxCountOf<true> { typedef uint8_t type; };
+typedef RxCountOf<(kRxBuffer <= 255)>::type RxCount;
 
 enum WsOpcode : uint8_t {
   kOpCont = 0x0, kOpText = 0x1, kOpBinary = 0x2,
@@ -28,7 +35,8 @@ class WsDecoder {
   enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPing,
                          kPong = kOpPong, kError = 0xF };
 
-  constexpr WsDecoder(uint8_t *buf, uint16_t cap) : buf_(buf), cap_(cap) {}
+  /** `cap`: up to kRxBuffer. */
+  constexpr WsDecoder(uint8_t *buf, RxCount cap) : buf_(buf), cap_(cap) {}
   /** `expectMasked`: true on the server side (client frames are masked, 5.1). */
   void reset(bool expectMasked);
 
@@ -49,11 +57,11 @@ class WsDecoder {
   Event fail(uint16_t code);
 
   uint8_t *buf_;
-  uint16_t cap_;
-  uint16_t msgLen_ = 0;     // bytes of the (fragmented) message so far
-  uint16_t start_ = 0;      // where data() begins; it ends at write_
-  uint16_t remaining_ = 0;  // payload bytes still to read in this frame
-  uint16_t write_ = 0;      // where the next payload byte goes
+  RxCount cap_;
+  RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
+  RxCount start_ = 0;      // where data() begins; it ends at write_
+  RxCount remaining_ = 0;  // payload bytes still to read in this frame
+  RxCount write_ = 0;      // where the next payload byte goes
   uint16_t code_ = 0;
   uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
