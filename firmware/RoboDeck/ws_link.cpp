@@ -101,7 +101,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       Out out(chunk, kTxChunk, sink, this);
       handshake_.writeResponse(out);
       out.flush();
-      return handshake_.status() != 101 ? down(kWhyRefused) : opened(now);
+      return handshake_.status() != 101 ? down(kWhyRefused) : opened();
     }
     state_ = kHandshake;  // the client now checks the response against it
   }
@@ -112,23 +112,23 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       int n = client_->read(in_, kRxChunk);
       if (n <= 0) break;
       inPos_ = 0, inLen_ = (uint8_t)n;
-      lastRx_ = now;
+      lastRx_ = now, pinged_ = false;
     }
-    Event e = onByte(in_[inPos_++], now);
+    Event e = onByte(in_[inPos_++]);
     if (e != kNone || state_ < kHandshake) return e;  // idle, or hashing with the rest unread
   }
   if (inPos_ == inLen_ && !client_->connected()) return down(kWhyClosed);
   return timers(now);
 }
 
-WsLink::Event WsLink::opened(uint16_t now) {
+WsLink::Event WsLink::opened() {
   state_ = kOpen;
   decoder_.reset(serverRole(server_));
-  lastPing_ = now;
+  pinged_ = false;
   return kOpened;
 }
 
-WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
+WsLink::Event WsLink::onByte(uint8_t b) {
   if (state_ == kHandshake) {
     WsHandshake::Result r = handshake_.feed(b);
     if (r == WsHandshake::kMore) return kNone;
@@ -136,7 +136,7 @@ WsLink::Event WsLink::onByte(uint8_t b, uint16_t now) {
       state_ = kHashing;  // the answer in the next poll, the 101 once the accept value is hashed
       return kNone;
     }
-    return r == WsHandshake::kFail ? down(kWhyRefused) : opened(now);
+    return r == WsHandshake::kFail ? down(kWhyRefused) : opened();
   }
   bool open = state_ == kOpen;
   switch (decoder_.feed(b)) {
@@ -167,8 +167,8 @@ WsLink::Event WsLink::timers(uint16_t now) {
     return down(closing ? kWhyCloseTimeout : kWhyHandshakeTimeout);
   }
   if (quiet > kLinkTimeoutMs) return down(kWhySilent);
-  if (quiet >= kPingIdleMs && (uint16_t)(now - lastPing_) >= kPingIdleMs) {
-    lastPing_ = now;
+  if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
+    pinged_ = true;
     sendBytes(kOpPing, nullptr, 0);
   }
   return kNone;

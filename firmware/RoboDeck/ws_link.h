@@ -63,8 +63,8 @@ class WsLink {
     kWhyPeerClose, kWhyTooBig, kWhyProtocol,
   };
   Event down(uint8_t why);
-  Event opened(uint16_t now);
-  Event onByte(uint8_t b, uint16_t now);
+  Event opened();
+  Event onByte(uint8_t b);
   Event timers(uint16_t now);
   bool send(uint8_t opcode, Writer w, const void *ctx);
   void sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len);
@@ -79,9 +79,9 @@ class WsLink {
   WsHandshake handshake_;
   uint8_t why_ = 0;
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t since_ = 0, lastRx_ = 0, lastPing_ = 0;
+  uint16_t since_ = 0, lastRx_ = 0;
   State state_ = kIdle;
-  bool server_ = false, failed_ = false;
+  bool server_ = false, failed_ = false, pinged_ = false;
 };
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");

@@ -158,6 +158,14 @@ TEST_CASE("keepalive: a quiet link is pinged, a silent one is dropped") {
   CHECK(t.c.stopped);
 }
 
+TEST_CASE("keepalive: one ping per silence, then the timeout") {
+  OpenClient t;
+  CHECK(t.link.poll(rd::kPingIdleMs) == WsLink::kNone);
+  CHECK(t.link.poll(2 * rd::kPingIdleMs) == WsLink::kNone);
+  CHECK(frames(t.c.out, true).size() == 1);  // over TCP a ping is answered, or nothing is
+  CHECK(t.link.poll(rd::kLinkTimeoutMs + 1) == WsLink::kDown);
+}
+
 TEST_CASE("close from the peer is echoed, then the link is down") {
   OpenClient t;
   t.c.in = serverFrame(0x88, std::string("\x03\xe9", 2));
