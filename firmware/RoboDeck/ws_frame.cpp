@@ -39,7 +39,8 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
     return got_ < need_ ? kNone : header();
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
-  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + (mask_++ & 3)];
+  // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
+  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + ((uint8_t)(write_ - msgLen_) & 3)];
   buf_[write_++] = b;
   return --remaining_ ? kNone : payloadDone();
 }
@@ -61,7 +62,6 @@ WsDecoder::Event WsDecoder::header() {
   if (n > (uint16_t)(cap_ - msgLen_)) return fail(kCloseTooBig);
   remaining_ = (RxCount)n;
   write_ = msgLen_;
-  mask_ = 0;
   return n ? kNone : payloadDone();
 }
 

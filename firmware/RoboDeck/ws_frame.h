@@ -65,7 +65,6 @@ class WsDecoder {
   uint16_t code_ = 0;
   uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
-  uint8_t mask_ = 0;        // payload bytes unmasked so far (mod 4)
   bool expectMasked_ = false, inMessage_ = false;
 };
 
