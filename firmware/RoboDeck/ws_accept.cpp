@@ -17,14 +17,9 @@ static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0x
 
 /** x = x rotated left by n bits (x: one big-endian word). */
 static RD_NOINLINE void rol(uint8_t *x, uint8_t n) {
-  while (n--) {
-    uint8_t carry = x[0] >> 7;
-    for (uint8_t i = 4; i--;) {
-      uint8_t next = x[i] >> 7;
-      x[i] = (uint8_t)(x[i] << 1 | carry);
-      carry = next;
-    }
-  }
+  uint32_t v = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint16_t)(x[2] << 8 | x[3]);
+  while (n--) v = v << 1 | v >> 31;  // a shift through the carry on an AVR
+  x[0] = (uint8_t)(v >> 24), x[1] = (uint8_t)(v >> 16), x[2] = (uint8_t)(v >> 8), x[3] = (uint8_t)v;
 }
 
 /** x += y (mod 2^32). */
