@@ -35,7 +35,7 @@ void writeTooBig(Out &out, const void *) {
 }  // namespace
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
-  client_ = &c, server_ = server, failed_ = false;
+  client_ = &c, server_ = server;  // failed_ is false: down() clears it
   state_ = serverRole(server) ? kHandshake : kHashing, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
 }
 

@@ -33,10 +33,10 @@ class WsLink {
   constexpr explicit WsLink(uint8_t *buffer)
       : in_(buffer + kRxBuffer), decoder_(buffer, kRxBuffer), handshake_(buffer) {}
 
-  /** Client role: `c` is connected; send the upgrade request. */
+  /** Client role, on an idle link: `c` is connected; send the upgrade request. */
   void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
                    const char *token);
-  /** Server role: `c` was just accepted; wait for its upgrade request. */
+  /** Server role, on an idle link: `c` was just accepted; wait for its upgrade request. */
   void startServer(Client &c, uint32_t now, const char *token);
 
   Event poll(uint32_t now);
