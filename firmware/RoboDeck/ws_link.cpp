@@ -110,14 +110,16 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
       int n = client_->read(in_, kRxChunk);
-      if (n <= 0) break;
+      if (n <= 0) {
+        if (!client_->connected()) return down(kWhyClosed);  // all it sent is decoded
+        break;
+      }
       inPos_ = 0, inLen_ = (uint8_t)n;
       lastRx_ = now, pinged_ = false;
     }
     Event e = onByte(in_[inPos_++]);
     if (e != kNone || state_ < kHandshake) return e;  // idle, or hashing with the rest unread
   }
-  if (inPos_ == inLen_ && !client_->connected()) return down(kWhyClosed);
   return timers(now);
 }
 
