@@ -9,6 +9,7 @@ namespace rd {
 namespace {
 
 constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer's close
+static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
 // Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
@@ -36,7 +37,7 @@ void writeTooBig(Out &out, const void *) {
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
   client_ = &c, server_ = server;  // failed_ is false: down() clears it
-  state_ = serverRole(server) ? kHandshake : kHashing, since_ = (uint16_t)now, inPos_ = inLen_ = 0;
+  state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
 }
 
 void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
@@ -69,7 +70,7 @@ void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
 }
 
 WsLink::Event WsLink::down(uint8_t why) {
-  if (client_) client_->stop();
+  client_->stop();  // set: only a started link goes down
   state_ = kIdle, why_ = why, failed_ = false;
   return kDown;
 }
@@ -164,9 +165,8 @@ WsLink::Event WsLink::onByte(uint8_t b) {
 WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
   if (state_ != kOpen) {
-    bool closing = state_ == kClosing;
-    if ((uint16_t)(now - since_) <= (closing ? kCloseWaitMs : kHandshakeMs)) return kNone;
-    return down(closing ? kWhyCloseTimeout : kWhyHandshakeTimeout);
+    if ((int16_t)(now - until_) <= 0) return kNone;
+    return down(state_ == kClosing ? kWhyCloseTimeout : kWhyHandshakeTimeout);
   }
   if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
@@ -213,7 +213,7 @@ void WsLink::sendClose(uint16_t code) {
 void WsLink::close(uint16_t code, uint32_t now) {
   if (state_ != kOpen) return;
   sendClose(code);
-  state_ = kClosing, since_ = (uint16_t)now;
+  state_ = kClosing, until_ = (uint16_t)(now + kCloseWaitMs);
 }
 
 }  // namespace rd

@@ -79,7 +79,7 @@ class WsLink {
   WsHandshake handshake_;
   uint8_t why_ = 0;
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t since_ = 0, lastRx_ = 0;
+  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
   State state_ = kIdle;
   bool server_ = false, failed_ = false, pinged_ = false;
 };
