@@ -30,7 +30,7 @@ void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
 }
 
 void writeTooBig(Out &out, const void *) {
-  writeErr(out, PSTR("too_big"), PSTR("frame larger than the robot's buffer"));
+  writeErr(out, PSTR("too_big"), PSTR("frame over the buffer"));
 }
 
 }  // namespace
