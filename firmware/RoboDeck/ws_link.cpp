@@ -149,7 +149,8 @@ WsLink::Event WsLink::onByte(uint8_t b) {
       if (open) sendBytes(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
       return kNone;
     case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
-      if (open) sendClose(decoder_.closeCode() == kCloseNoStatus ? 0 : decoder_.closeCode());
+      // The code as it came (2 bytes, checked), without the reason; none if it sent none.
+      if (open) sendBytes(kOpClose, decoder_.data(), decoder_.size() ? 2 : 0);
       return down(kWhyPeerClose);
     case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
       bool big = decoder_.closeCode() == kCloseTooBig;
