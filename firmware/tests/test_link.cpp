@@ -176,6 +176,18 @@ TEST_CASE("close from the peer is echoed, then the link is down") {
   CHECK(sent[0].payload == std::string("\x03\xe9", 2));
 }
 
+TEST_CASE("close with a reason is echoed with its code alone; without a code, with none") {
+  for (const std::string &payload : {std::string("\x0f\xa0" "bye", 5), std::string()}) {
+    OpenClient t;
+    t.c.in = serverFrame(0x88, payload);
+    CHECK(t.link.poll(1) == WsLink::kDown);
+    std::vector<Frame> sent = frames(t.c.out, true);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].opcode == rd::kOpClose);
+    CHECK(sent[0].payload == payload.substr(0, 2));
+  }
+}
+
 TEST_CASE("an oversized frame gets err too_big and close 1009") {
   OpenClient t;
   t.c.in = serverFrame(0x81, std::string(rd::kRxBuffer + 1, 'x'));
