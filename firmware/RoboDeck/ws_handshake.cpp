@@ -42,6 +42,14 @@ const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
     0x99d7,  // sec-websocket-key
 };
 
+uint16_t nameHash(uint8_t p) {
+#if defined(pgm_read_word)  // the boards' cores; on the host, flash is memory
+  return pgm_read_word(&kNameHash[p]);
+#else
+  return kNameHash[p];
+#endif
+}
+
 constexpr uint8_t kNoMatch = 0xFF;
 constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 
@@ -158,9 +166,7 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
       return kMore;
     }
     uint8_t p = 0;
-    while (p < kHeaderPatterns && (uint16_t)(pgm_read_byte((const uint8_t *)&kNameHash[p]) |
-                                             pgm_read_byte((const uint8_t *)&kNameHash[p] + 1) << 8) != hash_)
-      p++;
+    while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
     // The accept is the client's to check; key and token are the server's.
     if (p >= kPBearer ? !serverRole(server_) : p == kPAccept && serverRole(server_)) p = kPNone;
     pat_ = p, at_ = 0, field_ = kValue;
