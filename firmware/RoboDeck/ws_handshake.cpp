@@ -228,8 +228,12 @@ void WsHandshake::match(char c) {
 // the fixed text, which any case matches; the accept value and token must
 // match exactly.
 char WsHandshake::want(uint8_t pos, bool &fold) const {
-  uint8_t at = pgm_read_byte(&kPatternAt[pat_]);
-  uint8_t n = (uint8_t)(pgm_read_byte(&kPatternAt[pat_ + 1]) - at);
+#if defined(pgm_read_word)  // this pattern's start and the next's, in one read (little-endian cores)
+  uint16_t ends = pgm_read_word(&kPatternAt[pat_]);
+  uint8_t at = (uint8_t)ends, n = (uint8_t)((ends >> 8) - at);
+#else
+  uint8_t at = kPatternAt[pat_], n = (uint8_t)(kPatternAt[pat_ + 1] - at);
+#endif
   fold = pos < n;
   if (fold) return pchar(kPatternText + at, pos);
   pos -= n;
