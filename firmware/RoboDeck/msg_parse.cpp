@@ -76,9 +76,17 @@ uint8_t status(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, 
   return (uint16_t)((int16_t)i - lo) > span ? sOutOfRange : sOk;
 }
 
-/** Reads field `f`'s value into `out` (out of line: the scanner keeps fewer registers). */
+/**
+ * Reads field `f`'s value into `out` (out of line: the scanner keeps fewer
+ * registers). A value that is not sOk leaves -1, so a later duplicate of a
+ * key replaces an earlier one whole: `"timeout":0,"timeout":null` is "keep",
+ * never the 0 that was out of range (a fuzzer find).
+ */
 RD_NOINLINE void value(Command &out, uint8_t f, const uint8_t *v, const uint8_t *e, uint16_t rateMax) {
-  out.status[f] = status(v, e, f, rateMax, out.v[f]);
+  int32_t x = -1;
+  uint8_t s = status(v, e, f, rateMax, x);
+  out.status[f] = s;
+  out.v[f] = s == sOk ? x : -1;
 }
 
 }  // namespace
