@@ -12,10 +12,12 @@ void Sampler::start(uint16_t rate, uint32_t now) {
 }
 
 void Sampler::advance() {
-  // next += 1000 / rate ms, keeping the remainder so no rate drifts.
-  next_.ms += 1000 / rate_;
-  frac_ += 1000 % rate_;
-  if (frac_ >= rate_) frac_ -= rate_, next_.ms++;
+  // next += 1000 / rate ms, keeping the remainder so no rate drifts: by
+  // subtraction, with no division (at most 1000 steps of a few cycles, at 1 Hz).
+  frac_ += 1000;
+  uint16_t ms = 0;
+  while (frac_ >= rate_) frac_ -= rate_, ms++;
+  next_.ms += ms;
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
