@@ -175,16 +175,20 @@ void serviceLink(uint32_t now) {
   }
 }
 
-// Out of line: its name buffer would otherwise sit in the loop's stack frame,
-// pushing the loop's own variables out of reach of short addressing (-56 B).
-RD_NOINLINE void connectRelay(uint32_t now) {
+// The network library wants the relay's name in RAM: on boards a copy of
+// config.h's, kept there (its length in RAM, less code than copying it out
+// of flash at each attempt); on the host, settings() may change it.
+#if defined(ROBODECK_HOST)
+const char *hostInRam() { return config.host; }
+#else
+char hostName[] = RD_RELAY_HOST;
+const char *hostInRam() { return hostName; }
+#endif
+
+void connectRelay(uint32_t now) {
   if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
-  char host[64];  // the network library wants the name in RAM
-  uint8_t i = 0;
-  while (i < sizeof host - 1 && (host[i] = pchar(config.host, i)) != 0) i++;
-  host[i] = 0;
   logLine(PSTR("connecting to relay"));
-  if (netConnect(conn, host, config.port)) {
+  if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
   } else {
     conn.stop();
