@@ -17,8 +17,9 @@ constexpr uint8_t kRightFwd = RD_RIGHT_INVERT ? RD_RIGHT_IN2 : RD_RIGHT_IN1;
 constexpr uint8_t kRightRev = RD_RIGHT_INVERT ? RD_RIGHT_IN1 : RD_RIGHT_IN2;
 
 /** 16 bits (magnitude * scale <= 25500); exact at full trim, at most one step (of 255) low otherwise. */
-inline uint8_t duty(int8_t speed, uint8_t scale) {
-  uint8_t magnitude = (uint8_t)(speed < 0 ? -speed : speed);
+RD_NOINLINE uint8_t duty(int8_t speed, uint8_t scale) {
+  uint8_t magnitude = (uint8_t)speed;
+  if (speed < 0) magnitude = (uint8_t)-magnitude;
   return (uint8_t)((uint16_t)(magnitude * scale) / 100u);
 }
 
