@@ -72,7 +72,7 @@ static_assert(kRxBuffer <= 16384, "RD_RX_BUFFER beyond the protocol's frame limi
 static_assert(kRxChunk >= 1 && kRxChunk <= 255, "RD_RX_CHUNK is 1..255");
 static_assert(kTxChunk >= 16 && kTxChunk <= 4096, "RD_TX_CHUNK");
 static_assert(kChannels >= 1 && kChannels <= 16, "1..16 analog channels");
-static_assert(kTelPeriodMs >= 1, "RD_TEL_PERIOD_MS is at least 1");
+static_assert(kTelPeriodMs >= 1 && kTelPeriodMs <= 10000, "RD_TEL_PERIOD_MS is 1..10000 (Sampler::ready is 16-bit)");
 static_assert(kBatchMax >= 1 && kBatchMax <= 250, "RD_BATCH_MAX is 1..250 samples");
 static_assert(kRateMax >= 1 && kRateMax <= 1000, "RD_RATE_MAX is 1..1000");
 static_assert(kDefaultRate >= 1 && kDefaultRate <= kRateMax, "RD_SAMPLE_RATE");

@@ -5,10 +5,6 @@ namespace rd {
 void Sampler::start(uint16_t rate, uint32_t now) {
   rate_ = rate;
   next_.ms = now, frac_ = 0, count_ = 0;
-  // In 16 bits: a period that divides a second (the usual) needs no 32-bit division.
-  uint16_t target = 1000 % kTelPeriodMs == 0 ? rate / (1000 / kTelPeriodMs)
-                                             : (uint16_t)((uint32_t)rate * kTelPeriodMs / 1000);
-  target_ = (uint8_t)(target < 1 ? 1 : target > kBatchMax ? kBatchMax : target);
 }
 
 void Sampler::advance() {
