@@ -152,16 +152,21 @@ void linkUp(uint32_t now) {
   link.sendText(writePieces, kHello);
 }
 
-void linkDown(uint32_t now, const char *why) {
-  drive.reset();
-  applyMotors();  // at once on link loss
-  setLed(false);
-  logLine(PSTR("link down: "), why);
+/** The next relay connect after a backoff that grows; not in direct mode, where the app reconnects. */
+void retryLater(uint32_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
   nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
   backoff += backoff / 2;
   if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
+}
+
+void linkDown(uint32_t now, const char *why) {
+  drive.reset();
+  applyMotors();  // at once on link loss
+  setLed(false);
+  logLine(PSTR("link down: "), why);
+  if (!direct()) retryLater(now);
 }
 
 void serviceLink(uint32_t now) {
@@ -235,7 +240,7 @@ void robotLoop() {
   }
   if (link.open()) {
     telemetry(now);
-    if ((uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
+    if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
   }
   if (direct()) acceptApp(now);
   else if (link.state() == WsLink::kIdle) connectRelay(now);
