@@ -10,6 +10,21 @@
 
 #define RD_FIRMWARE_VERSION "0.1.0"  // hello.fw
 
+// hello.board: a constant, so it is part of hello's text in flash.
+#if defined(ROBODECK_HOST)
+#define RD_BOARD_NAME "host"
+#elif defined(ESP32)
+#define RD_BOARD_NAME "esp32"
+#elif defined(ESP8266)
+#define RD_BOARD_NAME "esp8266"
+#elif defined(__AVR_ATmega2560__)
+#define RD_BOARD_NAME "mega"
+#elif defined(__AVR_ATmega328P__)
+#define RD_BOARD_NAME "uno"
+#else
+#define RD_BOARD_NAME "arduino"
+#endif
+
 namespace rd {
 
 constexpr uint16_t kRxBuffer = RD_RX_BUFFER;

@@ -60,18 +60,16 @@ void applyMotors() {
 
 // ---------------------------------------------------------------- sending
 
-const char *board;  // boardName(), for hello
-
 // The messages (msg_write.h): constant text, then a variable's value.
 const char kHelloHead[] PROGMEM = "{\"t\":\"hello\",\"proto\":1,\"id\":\"";
-const char kHelloFw[] PROGMEM = "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"";
-const char kHelloCh[] PROGMEM = "\",\"ch\":[";
+const char kHelloFw[] PROGMEM =
+    "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[";
 const char kHelloRate[] PROGMEM = "],\"rate\":";
 const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
 const char kClose[] PROGMEM = "}";
 const Piece kHello[] PROGMEM = {
-    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, &board, Piece::kPStr},
-    {kHelloCh, nullptr, Piece::kText},         {kChannelsJson + 1, nullptr, Piece::kText},
+    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, nullptr, Piece::kText},
+    {kChannelsJson + 1, nullptr, Piece::kText},
     {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
     {kClose, nullptr, Piece::kEnd}};
 const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
@@ -222,7 +220,6 @@ void robotSetup() {
   pinMode(RD_LED_PIN, OUTPUT);
 #endif
   platformBegin();
-  board = boardName();
   nextAttempt = (uint16_t)millis();
   watchdogStart();
   if (direct()) netListen(config.port);
