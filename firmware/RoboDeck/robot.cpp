@@ -144,8 +144,9 @@ void linkUp(uint32_t now) {
   logLine(PSTR("link up"));
   setLed(true);
   openedAt = now;
-  drive.reset();  // stays stopped until a fresh drive on this link
-  applyMotors();
+  // The motors are off and the seq at 0 (stopped until a fresh drive on this
+  // link): at boot, and every link before ended in linkDown (ws_link.h: every
+  // end is a kDown, and a failed connect calls it too).
   sampler.start(rate, now);
   link.sendText(writePieces, kHello);
 }
