@@ -2,7 +2,7 @@
 
 namespace rd {
 
-void Sampler::start(uint16_t rate, uint32_t now) {
+RD_NOINLINE void Sampler::start(uint16_t rate, uint32_t now) {
   rate_ = rate;
   next_.ms = now, frac_ = 0, count_ = 0;
 }
