@@ -32,8 +32,14 @@ constexpr uint16_t kBackoffMinMs = 100;
 constexpr uint16_t kStableMs = 5000;  // a link this old resets the backoff
 static_assert(kBackoffMaxMs <= 30000, "RD_BACKOFF_MAX_MS: the reconnect timer is 16-bit");
 
-Settings config = {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken,
-                   kDirectMode};
+// Constant on boards, so its fields fold into the code; the host's command
+// line changes it through settings().
+#if defined(ROBODECK_HOST)
+Settings config =
+#else
+const Settings config =
+#endif
+    {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken, kDirectMode};
 NetClient conn;
 uint8_t linkBuffer[WsLink::kBufferSize];
 WsLink link(linkBuffer);
@@ -213,7 +219,9 @@ void acceptApp(uint32_t now) {
 
 }  // namespace
 
+#if defined(ROBODECK_HOST)
 Settings &settings() { return config; }
+#endif
 
 void robotSetup() {
   motorsBegin();  // motors off before anything else can fail
