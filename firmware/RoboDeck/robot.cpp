@@ -229,9 +229,9 @@ void robotSetup() {
   pinMode(RD_LED_PIN, OUTPUT);
 #endif
   platformBegin();
-  nextAttempt = (uint16_t)millis();
   watchdogStart();
   if (direct()) netListen(config.port);
+  else nextAttempt = (uint16_t)millis();
   logLine(PSTR("ready"));
 }
 
