@@ -105,7 +105,7 @@ void telemetry(uint32_t now) {
   while (sampler.due(now)) {
     if (sampler.full() && !sendTel()) return;
     uint16_t *row = sampler.row();
-    for (uint8_t c = 0; c < kChannels; c++) row[c] = (uint16_t)analogRead(pgm_read_byte(&kPins[c]));
+    for (const uint8_t *pin = kPins; pin != kPins + kChannels; pin++) *row++ = (uint16_t)analogRead(pgm_read_byte(pin));
     sampler.commit();
   }
   if (sampler.ready()) sendTel();
