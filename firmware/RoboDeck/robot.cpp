@@ -67,14 +67,21 @@ void applyMotors() {
 // ---------------------------------------------------------------- sending
 
 // The messages (msg_write.h): constant text, then a variable's value.
-const char kHelloHead[] PROGMEM = "{\"t\":\"hello\",\"proto\":1,\"id\":\"";
-const char kHelloFw[] PROGMEM =
-    "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[";
+#define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
+#define RD_HELLO_FW "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":["
+#if defined(ROBODECK_HOST)  // the id from the command line
+const char kHelloHead[] PROGMEM = RD_HELLO_HEAD;
+const char kHelloFw[] PROGMEM = RD_HELLO_FW;
+#define RD_HELLO_START {kHelloHead, &config.id, Piece::kPStr}, {kHelloFw, nullptr, Piece::kText}
+#else  // config.h's id, in the text
+const char kHelloStart[] PROGMEM = RD_HELLO_HEAD RD_ROBOT_ID RD_HELLO_FW;
+#define RD_HELLO_START {kHelloStart, nullptr, Piece::kText}
+#endif
 const char kHelloRate[] PROGMEM = "],\"rate\":";
 const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
 const char kClose[] PROGMEM = "}";
 const Piece kHello[] PROGMEM = {
-    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, nullptr, Piece::kText},
+    RD_HELLO_START,
     {kChannelsJson + 1, nullptr, Piece::kText},
     {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
     {kClose, nullptr, Piece::kEnd}};
