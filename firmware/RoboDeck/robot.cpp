@@ -21,6 +21,7 @@ namespace {
   ",{\"name\":\"" name "\",\"unit\":\"" unit "\",\"mul\":" #mul ",\"div\":" #div ",\"off\":" \
   #off "}"
 #define RD_CH_PIN(pin, name, unit, mul, div, off) pin,
+#define RD_CH_READ(pin, name, unit, mul, div, off) *row++ = (uint16_t)analogRead(pin);
 const char kChannelsJson[] PROGMEM = RD_CHANNELS(RD_CH_JSON);  // starts with ','
 const uint8_t kPins[kChannels] PROGMEM = {RD_CHANNELS(RD_CH_PIN)};
 
@@ -112,7 +113,11 @@ void telemetry(uint32_t now) {
   while (sampler.due(now)) {
     if (sampler.full() && !sendTel()) return;
     uint16_t *row = sampler.row();
-    for (const uint8_t *pin = kPins; pin != kPins + kChannels; pin++) *row++ = (uint16_t)analogRead(pgm_read_byte(pin));
+    if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few
+      RD_CHANNELS(RD_CH_READ)
+    } else {
+      for (uint8_t c = 0; c < kChannels; c++) row[c] = (uint16_t)analogRead(pgm_read_byte(&kPins[c]));
+    }
     sampler.commit();
   }
   if (sampler.ready()) sendTel();
