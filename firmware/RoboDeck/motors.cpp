@@ -28,7 +28,8 @@ RD_NOINLINE uint8_t duty(int8_t speed, uint8_t scale) {
 // is a constant of config.h, so each write folds to an sbi/cbi or a store,
 // where the core's digitalWrite/analogWrite look the pin up in flash tables
 // at run time (-446 B on an Uno, -1,100 B on a Mega). Other boards use the
-// Arduino API below. Checked against the core, pin by pin, on simavr.
+// Arduino API below. Checked once against the core's writes on simavr (seven
+// pin sets, Uno and Mega); not part of make test.
 //
 // A pin's port letter and bit, two characters per pin, as in the core's
 // variant tables (variants/standard and variants/mega, pins_arduino.h).
