@@ -10,7 +10,7 @@ bool DriveState::drive(int8_t l, int8_t r, int32_t seq, uint32_t now) {
 }
 
 bool DriveState::expire(uint32_t now) {
-  if ((left_ == 0 && right_ == 0) || (uint16_t)((uint16_t)now - lastDrive_) < timeout) return false;
+  if (!(left_ | right_) || (uint16_t)((uint16_t)now - lastDrive_) < timeout) return false;
   left_ = right_ = 0;
   return true;
 }

@@ -55,7 +55,7 @@ uint8_t status(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, 
   uint16_t n = (uint16_t)(e - v);
   if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
     return (uint8_t)(sString | find(v + 1, (uint16_t)(n - 2)) << 4);
-  if (find(v, n) == kTextNull) return sNull;  // x stays -1
+  if (find(v, n) == kTextNull) return sNull;  // x stays -1 (see value())
   bool neg = *v == '-';
   if (neg) v++;
   if (v == e) return sNotInteger;

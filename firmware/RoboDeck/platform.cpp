@@ -44,20 +44,6 @@ void logLine(const char *msg, const char *detail) {
 #endif
 }
 
-const char *boardName() {
-#if defined(ESP32)
-  return PSTR("esp32");
-#elif defined(ESP8266)
-  return PSTR("esp8266");
-#elif defined(__AVR_ATmega2560__)
-  return PSTR("mega");
-#elif defined(__AVR_ATmega328P__)
-  return PSTR("uno");
-#else
-  return PSTR("arduino");
-#endif
-}
-
 void platformBegin() {
 #if RD_SERIAL_LOG
   Serial.begin(115200);

@@ -1,4 +1,5 @@
-// What differs between boards: network, watchdog, log, entropy, board name.
+// What differs between boards: network, watchdog, log, entropy (the board's
+// name for hello is RD_BOARD_NAME, rd_config.h).
 //
 // One implementation per target: platform.cpp (Ethernet shield on AVR,
 // WiFi on ESP32/ESP8266), firmware/host/ (POSIX sockets) and
@@ -35,8 +36,6 @@ namespace rd {
 void platformBegin();
 /** Every loop: feed the watchdog, keep the DHCP lease. */
 void platformTick();
-/** The board's name for `hello` (a P-string). */
-const char *boardName();
 
 /** Open a TCP connection; bounded by the network library's connect timeout. */
 bool netConnect(NetClient &c, const char *host, uint16_t port);

@@ -10,6 +10,21 @@
 
 #define RD_FIRMWARE_VERSION "0.1.0"  // hello.fw
 
+// hello.board: a constant, so it is part of hello's text in flash.
+#if defined(ROBODECK_HOST)
+#define RD_BOARD_NAME "host"
+#elif defined(ESP32)
+#define RD_BOARD_NAME "esp32"
+#elif defined(ESP8266)
+#define RD_BOARD_NAME "esp8266"
+#elif defined(__AVR_ATmega2560__)
+#define RD_BOARD_NAME "mega"
+#elif defined(__AVR_ATmega328P__)
+#define RD_BOARD_NAME "uno"
+#else
+#define RD_BOARD_NAME "arduino"
+#endif
+
 namespace rd {
 
 constexpr uint16_t kRxBuffer = RD_RX_BUFFER;
@@ -72,7 +87,7 @@ static_assert(kRxBuffer <= 16384, "RD_RX_BUFFER beyond the protocol's frame limi
 static_assert(kRxChunk >= 1 && kRxChunk <= 255, "RD_RX_CHUNK is 1..255");
 static_assert(kTxChunk >= 16 && kTxChunk <= 4096, "RD_TX_CHUNK");
 static_assert(kChannels >= 1 && kChannels <= 16, "1..16 analog channels");
-static_assert(kTelPeriodMs >= 1, "RD_TEL_PERIOD_MS is at least 1");
+static_assert(kTelPeriodMs >= 1 && kTelPeriodMs <= 10000, "RD_TEL_PERIOD_MS is 1..10000 (Sampler::ready is 16-bit)");
 static_assert(kBatchMax >= 1 && kBatchMax <= 250, "RD_BATCH_MAX is 1..250 samples");
 static_assert(kRateMax >= 1 && kRateMax <= 1000, "RD_RATE_MAX is 1..1000");
 static_assert(kDefaultRate >= 1 && kDefaultRate <= kRateMax, "RD_SAMPLE_RATE");

@@ -21,6 +21,7 @@ namespace {
   ",{\"name\":\"" name "\",\"unit\":\"" unit "\",\"mul\":" #mul ",\"div\":" #div ",\"off\":" \
   #off "}"
 #define RD_CH_PIN(pin, name, unit, mul, div, off) pin,
+#define RD_CH_READ(pin, name, unit, mul, div, off) *row++ = (uint16_t)analogRead(pin);
 const char kChannelsJson[] PROGMEM = RD_CHANNELS(RD_CH_JSON);  // starts with ','
 const uint8_t kPins[kChannels] PROGMEM = {RD_CHANNELS(RD_CH_PIN)};
 
@@ -32,8 +33,14 @@ constexpr uint16_t kBackoffMinMs = 100;
 constexpr uint16_t kStableMs = 5000;  // a link this old resets the backoff
 static_assert(kBackoffMaxMs <= 30000, "RD_BACKOFF_MAX_MS: the reconnect timer is 16-bit");
 
-Settings config = {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken,
-                   kDirectMode};
+// Constant on boards, so its fields fold into the code; the host's command
+// line changes it through settings().
+#if defined(ROBODECK_HOST)
+Settings config =
+#else
+const Settings config =
+#endif
+    {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken, kDirectMode};
 NetClient conn;
 uint8_t linkBuffer[WsLink::kBufferSize];
 WsLink link(linkBuffer);
@@ -60,18 +67,23 @@ void applyMotors() {
 
 // ---------------------------------------------------------------- sending
 
-const char *board;  // boardName(), for hello
-
 // The messages (msg_write.h): constant text, then a variable's value.
-const char kHelloHead[] PROGMEM = "{\"t\":\"hello\",\"proto\":1,\"id\":\"";
-const char kHelloFw[] PROGMEM = "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"";
-const char kHelloCh[] PROGMEM = "\",\"ch\":[";
+#define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
+#define RD_HELLO_FW "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":["
+#if defined(ROBODECK_HOST)  // the id from the command line
+const char kHelloHead[] PROGMEM = RD_HELLO_HEAD;
+const char kHelloFw[] PROGMEM = RD_HELLO_FW;
+#define RD_HELLO_START {kHelloHead, &config.id, Piece::kPStr}, {kHelloFw, nullptr, Piece::kText}
+#else  // config.h's id, in the text
+const char kHelloStart[] PROGMEM = RD_HELLO_HEAD RD_ROBOT_ID RD_HELLO_FW;
+#define RD_HELLO_START {kHelloStart, nullptr, Piece::kText}
+#endif
 const char kHelloRate[] PROGMEM = "],\"rate\":";
 const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
 const char kClose[] PROGMEM = "}";
 const Piece kHello[] PROGMEM = {
-    {kHelloHead, &config.id, Piece::kPStr},    {kHelloFw, &board, Piece::kPStr},
-    {kHelloCh, nullptr, Piece::kText},         {kChannelsJson + 1, nullptr, Piece::kText},
+    RD_HELLO_START,
+    {kChannelsJson + 1, nullptr, Piece::kText},
     {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
     {kClose, nullptr, Piece::kEnd}};
 const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
@@ -101,7 +113,11 @@ void telemetry(uint32_t now) {
   while (sampler.due(now)) {
     if (sampler.full() && !sendTel()) return;
     uint16_t *row = sampler.row();
-    for (uint8_t c = 0; c < kChannels; c++) row[c] = (uint16_t)analogRead(pgm_read_byte(&kPins[c]));
+    if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few
+      RD_CHANNELS(RD_CH_READ)
+    } else {
+      for (uint8_t c = 0; c < kChannels; c++) row[c] = (uint16_t)analogRead(pgm_read_byte(&kPins[c]));
+    }
     sampler.commit();
   }
   if (sampler.ready()) sendTel();
@@ -146,10 +162,20 @@ void linkUp(uint32_t now) {
   logLine(PSTR("link up"));
   setLed(true);
   openedAt = now;
-  drive.reset();  // stays stopped until a fresh drive on this link
-  applyMotors();
+  // The motors are off and the seq at 0 (stopped until a fresh drive on this
+  // link): at boot, and every link before ended in linkDown (ws_link.h: every
+  // end is a kDown, and a failed connect calls it too).
   sampler.start(rate, now);
   link.sendText(writePieces, kHello);
+}
+
+/** The next relay connect after a backoff that grows; not in direct mode, where the app reconnects. */
+void retryLater(uint32_t now) {
+  // Jitter over the upper half, so robots of a fleet spread out: random
+  // bits under backoff / 2 (no division; not uniform, but never more).
+  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
+  backoff += backoff / 2;
+  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
 }
 
 void linkDown(uint32_t now, const char *why) {
@@ -157,11 +183,7 @@ void linkDown(uint32_t now, const char *why) {
   applyMotors();  // at once on link loss
   setLed(false);
   logLine(PSTR("link down: "), why);
-  // Jitter over the upper half, so robots of a fleet spread out: random
-  // bits under backoff / 2 (no division; not uniform, but never more).
-  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
-  backoff += backoff / 2;
-  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
+  if (!direct()) retryLater(now);
 }
 
 void serviceLink(uint32_t now) {
@@ -175,16 +197,20 @@ void serviceLink(uint32_t now) {
   }
 }
 
-// Out of line: its name buffer would otherwise sit in the loop's stack frame,
-// pushing the loop's own variables out of reach of short addressing (-56 B).
-RD_NOINLINE void connectRelay(uint32_t now) {
+// The network library wants the relay's name in RAM: on boards a copy of
+// config.h's, kept there (its length in RAM, less code than copying it out
+// of flash at each attempt); on the host, settings() may change it.
+#if defined(ROBODECK_HOST)
+const char *hostInRam() { return config.host; }
+#else
+char hostName[] = RD_RELAY_HOST;
+const char *hostInRam() { return hostName; }
+#endif
+
+void connectRelay(uint32_t now) {
   if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
-  char host[64];  // the network library wants the name in RAM
-  uint8_t i = 0;
-  while (i < sizeof host - 1 && (host[i] = pchar(config.host, i)) != 0) i++;
-  host[i] = 0;
   logLine(PSTR("connecting to relay"));
-  if (netConnect(conn, host, config.port)) {
+  if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
   } else {
     conn.stop();
@@ -205,7 +231,9 @@ void acceptApp(uint32_t now) {
 
 }  // namespace
 
+#if defined(ROBODECK_HOST)
 Settings &settings() { return config; }
+#endif
 
 void robotSetup() {
   motorsBegin();  // motors off before anything else can fail
@@ -213,10 +241,9 @@ void robotSetup() {
   pinMode(RD_LED_PIN, OUTPUT);
 #endif
   platformBegin();
-  board = boardName();
-  nextAttempt = (uint16_t)millis();
   watchdogStart();
   if (direct()) netListen(config.port);
+  else nextAttempt = (uint16_t)millis();
   logLine(PSTR("ready"));
 }
 
@@ -231,7 +258,7 @@ void robotLoop() {
   }
   if (link.open()) {
     telemetry(now);
-    if ((uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
+    if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
   }
   if (direct()) acceptApp(now);
   else if (link.state() == WsLink::kIdle) connectRelay(now);

@@ -15,7 +15,7 @@ struct Settings {
   bool direct;       // direct (server) mode; fixed by RD_MODE on boards
 };
 
-/** The settings robotSetup() will use; defaults come from config.h. */
+/** The settings robotSetup() will use; defaults come from config.h. Host only: on boards they are config.h's constants. */
 Settings &settings();
 
 void robotSetup();

@@ -24,8 +24,14 @@ class Sampler {
   void start(uint16_t rate, uint32_t now);
   bool due(uint32_t now) const { return (int32_t)(now - next_.ms) >= 0; }
   bool full() const { return count_ == kBatchMax; }
-  /** Samples per batch worth a `tel` at this rate (about kTelPeriodMs of them). */
-  bool ready() const { return count_ >= target_; }
+  /**
+   * A batch worth a `tel`: it spans kTelPeriodMs (rate * kTelPeriodMs / 1000
+   * samples, at least one), or it is full. 16 bits: a batch spans at most
+   * kBatchMax samples of at most 1 s.
+   */
+  bool ready() const {
+    return count_ && ((uint16_t)((uint16_t)next_.ms - (uint16_t)first_.ms) >= kTelPeriodMs || full());
+  }
   /** The row for the sample due now; fill it, then call commit(). */
   uint16_t *row() { return rows_[count_]; }
   void commit();
@@ -45,7 +51,7 @@ class Sampler {
   uint16_t rows_[kBatchMax][kChannels] = {};
   Point next_ = {}, first_ = {};  // the next sample due; the batch's first
   uint16_t rate_ = 0, frac_ = 0;
-  uint8_t count_ = 0, target_ = 0;
+  uint8_t count_ = 0;
 
  private:
   void advance();

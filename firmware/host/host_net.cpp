@@ -147,7 +147,6 @@ void platformBegin() {
   seedRandom(seed);
 }
 void platformTick() {}
-const char *boardName() { return "host"; }
 
 bool netConnect(NetClient &c, const char *host, uint16_t port) { return c.connect(host, port); }
 

@@ -70,6 +70,8 @@ TEST_CASE("valid commands") {
   CHECK(c.v[rd::fTimeout] == -1);  // wholly: an out-of-range value does not stay (fuzzer find)
   REQUIRE(parse(R"({"t":"cfg","rate":5,"rate":null})", c));
   CHECK(c.v[rd::fRate] == -1);
+  REQUIRE(parse(R"({"t":"cfg","rate":5000,"timeout":99999,"rate":null,"timeout" null})", c));
+  CHECK((c.v[rd::fRate] == -1 && c.v[rd::fTimeout] == -1));  // a null after a bad value keeps (fuzzer find)
   REQUIRE(parse(R"({"\u0030":"","t":"stop","seq":1,"longer than eight":0})", c));
   CHECK((c.type == Msg::kStop && c.v[rd::fSeq] == 1));  // escaped and long keys are skipped (fuzzer find)
   REQUIRE(parse(R"({"t":"stop","seq":1,"a":{"t":"drive","seq":-5},"b":[{"l":500}]})", c));
