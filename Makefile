@@ -34,12 +34,12 @@ pytest: $(STAMP)
 # The issue's budget (5.5 KB flash over the baseline on an Uno) is not met
 # yet: `make -C firmware size` checks it and fails. `make test` holds the
 # firmware to today's size instead, so it cannot grow while we cut it down.
-FIRMWARE_FLASH_CEILING ?= 9000
+FIRMWARE_FLASH_CEILING ?= 7800
 
 firmware-test:
 	$(MAKE) -C firmware test avr
 	$(MAKE) -C firmware size BUDGET_FLASH=$(FIRMWARE_FLASH_CEILING)
-	$(MAKE) -C firmware avr-timing
+	$(MAKE) -C firmware avr-timing avr-motor-check
 
 test: lint typecheck firmware-test smoke pytest
 

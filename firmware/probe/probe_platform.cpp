@@ -10,13 +10,6 @@ namespace rd {
 
 void platformBegin() { seedRandom((uint32_t)analogRead(A0) << 16 ^ micros()); }
 void platformTick() {}
-const char *boardName() {
-#if defined(__AVR_ATmega2560__)
-  return PSTR("mega");
-#else
-  return PSTR("uno");
-#endif
-}
 bool netConnect(NetClient &c, const char *host, uint16_t port) { return c.connect(host, port); }
 void netListen(uint16_t port) { probeWire = (uint8_t)port; }
 bool netAccept(NetClient &out) {

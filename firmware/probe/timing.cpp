@@ -12,11 +12,11 @@
 //   timing uno <mode> loop-max ...           the longest robotLoop() through the probe's null client
 //   timing uno <mode> link-open-max ...      the longest link call of a handshake with a scripted peer
 #include <Arduino.h>
-#include <avr/sleep.h>
 #include <avr/wdt.h>
 #include <util/delay.h>
 
 #include "probe_net.h"
+#include "sim_exit.h"
 #include "rd_config.h"
 #include "robot.h"
 #include "ws_accept.h"
@@ -222,12 +222,7 @@ void setup() {
   timeAccept();
   timeLinkOpen();
   timeLoop(8000);
-  Serial.flush();
-  // simavr ends the run when the CPU sleeps with interrupts off.
-  cli();
-  set_sleep_mode(SLEEP_MODE_PWR_DOWN);
-  sleep_enable();
-  sleep_cpu();
+  simavrExit();
 }
 
 void loop() {}
