@@ -167,7 +167,7 @@ class Outbox:
             if ws.send_in_progress is not None:
                 await asyncio.shield(ws.send_in_progress)
             await ws.drain()
-        except (ConnectionError, ConnectionClosed):
+        except (OSError, ConnectionClosed):  # drain raises what the transport lost the link with
             return False
         finally:
             self._sending_since = None
