@@ -6,16 +6,14 @@
 namespace rd {
 
 void Out::put(char c) {
-  count_++;
-  if (!buf_) return;
-  uint8_t b = (uint8_t)c;
-  if (!kDirectMode && mask_) b ^= mask_[maskPos_++ & 3];  // a direct-mode board never masks
-  *at_++ = b;
+  // A full chunk goes out before the next byte, not when it fills: flush()
+  // then always has the message's last bytes (a frame with FIN, ws_link.cpp).
   if (at_ == end_) flush();
+  *at_++ = (uint8_t)c;
 }
 
 void Out::flush() {
-  if (at_ != buf_) sink_(ctx_, buf_, (uint16_t)(at_ - buf_));
+  sink_(ctx_, buf_, (uint16_t)(at_ - buf_));
   at_ = buf_;
 }
 

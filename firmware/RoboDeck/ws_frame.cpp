@@ -85,20 +85,4 @@ WsDecoder::Event WsDecoder::payloadDone() {
   return kMessage;
 }
 
-uint8_t wsHeader(uint8_t *out, uint8_t opcode, uint16_t len, const uint8_t *mask) {
-  uint8_t n = 0;
-  out[n++] = 0x80 | opcode;
-  uint8_t maskBit = mask ? 0x80 : 0;
-  if (len < 126) {
-    out[n++] = maskBit | (uint8_t)len;
-  } else {
-    out[n++] = maskBit | 126;
-    out[n++] = (uint8_t)(len >> 8);
-    out[n++] = (uint8_t)len;
-  }
-  if (mask)
-    for (uint8_t i = 0; i < 4; i++) out[n++] = mask[i];
-  return n;
-}
-
 }  // namespace rd

@@ -6,7 +6,8 @@
 // (2 to 8 bytes) and judged in one place; the payload is unmasked into
 // the buffer as it arrives. Fragments (5.4) are reassembled in place; a
 // control frame that arrives between fragments is stored right after the
-// partial message, so one buffer serves both.
+// partial message, so one buffer serves both. Frames are written by the
+// link (ws_link.cpp), each under 126 bytes.
 #pragma once
 
 #include <stdint.h>
@@ -46,6 +47,7 @@ class WsDecoder {
   // After kMessage: the message payload. After kPing/kPong/kClose: the
   // control payload.
   const uint8_t *data() const { return buf_ + start_; }
+  uint8_t *data() { return buf_ + start_; }  // a pong or close echo is masked in place
   uint16_t size() const { return write_ - start_; }
   /** After kClose: the peer's code, or 1005 when it sent none. After kError: ours (1002 or 1009). */
   uint16_t closeCode() const { return code_; }
@@ -67,14 +69,5 @@ class WsDecoder {
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
   bool expectMasked_ = false, inMessage_ = false;
 };
-
-/** Largest frame header this firmware writes: 2 + 2 (16-bit length) + 4 (mask). */
-constexpr uint8_t kWsMaxHeader = 8;
-
-/**
- * Write a final frame's header for `len` payload bytes into `out` and
- * return its size. `mask` non-null: client frame, masked with those 4 bytes.
- */
-uint8_t wsHeader(uint8_t *out, uint8_t opcode, uint16_t len, const uint8_t *mask);
 
 }  // namespace rd

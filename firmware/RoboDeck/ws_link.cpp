@@ -14,16 +14,6 @@ static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
 
-struct Bytes {
-  const uint8_t *data;
-  uint8_t len;
-};
-
-void writeBytes(Out &out, const void *ctx) {
-  const Bytes *b = static_cast<const Bytes *>(ctx);
-  for (uint8_t i = 0; i < b->len; i++) out.put((char)b->data[i]);
-}
-
 /** Sink for text written straight to a Client (refusals before any link). */
 void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
   static_cast<Client *>(ctx)->write(data, len);
@@ -65,8 +55,7 @@ void WsLink::refuse(Client &c, uint16_t status) {
 }
 
 void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
-  WsLink *link = static_cast<WsLink *>(ctx);
-  if (!link->failed_ && link->client_->write(data, len) != len) link->failed_ = true;
+  static_cast<WsLink *>(ctx)->write(data, len);
 }
 
 WsLink::Event WsLink::down(uint8_t why) {
@@ -146,15 +135,15 @@ WsLink::Event WsLink::onByte(uint8_t b) {
     case WsDecoder::kMessage:
       return open ? kMessage : kNone;
     case WsDecoder::kPing:  // 5.5.2: answer with the same payload
-      if (open) sendBytes(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
+      if (open) sendControl(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
       return kNone;
     case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
       // The code as it came (2 bytes, checked), without the reason; none if it sent none.
-      if (open) sendBytes(kOpClose, decoder_.data(), decoder_.size() ? 2 : 0);
+      if (open) sendControl(kOpClose, decoder_.data(), decoder_.size() ? 2 : 0);
       return down(kWhyPeerClose);
     case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
       bool big = decoder_.closeCode() == kCloseTooBig;
-      if (big) send(kOpText, writeTooBig, nullptr);
+      if (big) send(writeTooBig, nullptr);
       sendClose(decoder_.closeCode());
       return down(big ? kWhyTooBig : kWhyProtocol);
     }
@@ -172,43 +161,72 @@ WsLink::Event WsLink::timers(uint16_t now) {
   if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
     pinged_ = true;
-    sendBytes(kOpPing, nullptr, 0);
+    sendControl(kOpPing, nullptr, 0);
   }
   return kNone;
 }
 
 bool WsLink::sendText(Writer w, const void *ctx) {
-  return state_ == kOpen && send(kOpText, w, ctx);
+  return state_ == kOpen && send(w, ctx);
 }
 
-RD_NOINLINE void WsLink::sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len) {
-  Bytes b{data, len};
-  send(opcode, writeBytes, &b);
-}
-
-bool WsLink::send(uint8_t opcode, Writer w, const void *ctx) {
-  Out counter;
-  w(counter, ctx);
-  uint8_t mask[4];
-  if (!serverRole(server_)) randomBytes(mask, 4);  // 5.3: a fresh key for every client frame
-  uint8_t header[kWsMaxHeader];
-  uint8_t n = wsHeader(header, opcode, counter.count(), serverRole(server_) ? nullptr : mask);
+bool WsLink::send(Writer w, const void *ctx) {
   // A peer that stops reading must not stall the loop (and the failsafe)
-  // inside a blocking write: a frame that does not fit now is dropped;
-  // for telemetry the seq numbers show the gap.
-  if (!netRoom(*client_, (uint16_t)(n + counter.count()))) return true;
-  uint8_t chunk[kTxChunk];
-  Out out(chunk, kTxChunk, sink, this);
-  for (uint8_t i = 0; i < n; i++) out.put((char)header[i]);
-  if (!serverRole(server_)) out.mask(mask);
+  // inside a blocking write: a message is sent only if the longest one
+  // fits now, and dropped whole otherwise; for telemetry the seq numbers
+  // show the gap. No message is ever cut between its frames.
+  uint8_t chunk[kFrameChunk];
+  uint16_t bytes = 0;
+  Out counter(chunk, kFrameChunk, countSink, &bytes);
+  w(counter, ctx);
+  counter.flush();
+  if (!netRoom(*client_, bytes)) return true;
+  Out out(chunk, kFrameChunk, frameSink, this);
+  txHead_ = kOpText;
   w(out, ctx);
+  txHead_ |= 0x80;  // FIN: the rest is the last frame
   out.flush();
   return !failed_;
 }
 
+/** Counts a frame's bytes, its header's (at most 6) included, for the room check. */
+void WsLink::countSink(void *ctx, const uint8_t *, uint16_t len) {
+  *static_cast<uint16_t *>(ctx) += len + 6;
+}
+
+void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
+  // The chunk is send()'s own: masked in place.
+  static_cast<WsLink *>(ctx)->frame(const_cast<uint8_t *>(data), (uint8_t)len);
+}
+
+RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
+  uint8_t head[6];
+  head[0] = txHead_, head[1] = len;
+  txHead_ = kOpCont;  // what follows continues the message
+  uint8_t n = 2;
+  if (!serverRole(server_)) {  // 5.3: a client masks every frame with a fresh key
+    head[1] |= 0x80;
+    randomBytes(head + 2, 4);
+    n = 6;
+    for (uint8_t i = 0; i < len; i++) data[i] ^= head[2 + (i & 3)];
+  }
+  write(head, n);
+  if (len) write(data, len);
+}
+
+void WsLink::write(const uint8_t *data, uint16_t len) {
+  if (!failed_ && client_->write(data, len) != len) failed_ = true;
+}
+
+void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
+  if (!netRoom(*client_, len + 6)) return;
+  txHead_ = (uint8_t)(0x80 | opcode);
+  frame(data, len);
+}
+
 void WsLink::sendClose(uint16_t code) {
   uint8_t payload[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-  sendBytes(kOpClose, payload, code ? 2 : 0);
+  sendControl(kOpClose, payload, code ? 2 : 0);
 }
 
 void WsLink::close(uint16_t code, uint32_t now) {

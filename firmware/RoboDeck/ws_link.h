@@ -25,6 +25,13 @@ class WsLink {
   enum State : uint8_t { kIdle, kHashing, kHandshake, kOpen, kClosing };
   typedef void (*Writer)(Out &out, const void *ctx);
 
+  /**
+   * A message goes out as a fragmented text message (5.4): a frame per full
+   * chunk of this many bytes, the rest as the last frame. Every frame is
+   * under 126 bytes, so its length is the 7-bit form (5.2).
+   */
+  static constexpr uint8_t kFrameChunk = kTxChunk < 125 ? kTxChunk : 125;
+
   /** Bytes of RAM the link needs: frames, and what was read but not decoded. */
   static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
 
@@ -66,9 +73,13 @@ class WsLink {
   Event opened();
   Event onByte(uint8_t b);
   Event timers(uint16_t now);
-  bool send(uint8_t opcode, Writer w, const void *ctx);
-  void sendBytes(uint8_t opcode, const uint8_t *data, uint8_t len);
+  bool send(Writer w, const void *ctx);
+  void sendControl(uint8_t opcode, uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
+  void frame(uint8_t *data, uint8_t len);
+  void write(const uint8_t *data, uint16_t len);
+  static void countSink(void *ctx, const uint8_t *, uint16_t len);
+  static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
   void start(Client &c, uint32_t now, bool server);
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
@@ -78,6 +89,7 @@ class WsLink {
   WsDecoder decoder_;
   WsHandshake handshake_;
   uint8_t why_ = 0;
+  uint8_t txHead_ = 0;  // the next frame's first byte: FIN and opcode
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
   State state_ = kIdle;

@@ -36,9 +36,33 @@ std::vector<Frame> frames(const std::string &wire, bool robotIsClient) {
 }
 
 std::string serverFrame(uint8_t first, const std::string &payload) {
-  uint8_t h[8];
-  uint8_t n = rd::wsHeader(h, first & 0x0F, (uint16_t)payload.size(), nullptr);
-  return std::string((const char *)h, n) + payload;
+  Bytes b = frame(first, payload);
+  return std::string(b.begin(), b.end());
+}
+
+/** One frame as the robot wrote it: its first byte, its masking key ("" if none), the payload unmasked. */
+struct Raw {
+  uint8_t first;
+  std::string key, payload;
+};
+
+/** Splits what the robot wrote into frames, checking that every length is in the 7-bit form. */
+std::vector<Raw> rawFrames(const std::string &wire) {
+  std::vector<Raw> out;
+  for (size_t at = 0; at < wire.size();) {
+    REQUIRE(wire.size() - at >= 2);
+    Raw r{(uint8_t)wire[at], "", ""};
+    uint8_t len = (uint8_t)wire[at + 1] & 0x7F;
+    REQUIRE(len < 126);
+    at += 2;
+    if (wire[at - 1] & 0x80) r.key = wire.substr(at, 4), at += 4;
+    REQUIRE(wire.size() - at >= len);
+    r.payload = wire.substr(at, len), at += len;
+    for (size_t i = 0; i < r.key.size() && i < len; i++)
+      for (size_t j = i; j < len; j += 4) r.payload[j] = (char)(r.payload[j] ^ r.key[i]);
+    out.push_back(r);
+  }
+  return out;
 }
 
 /** Key of the robot's request, and the server's 101 for it. */
@@ -74,6 +98,17 @@ struct OpenClient {
 
 void writeHi(rd::Out &out, const void *) { out.putP("hi"); }
 
+/** Writes the std::string `ctx`. */
+void writeString(rd::Out &out, const void *ctx) {
+  for (char c : *static_cast<const std::string *>(ctx)) out.put(c);
+}
+
+std::string letters(size_t n) {
+  std::string s(n, 'x');
+  for (size_t i = 0; i < n; i++) s[i] = (char)('a' + i % 26);
+  return s;
+}
+
 /** The app's upgrade request (RFC 6455 1.3 key) for `target`. */
 std::string request(const char *target) {
   return std::string("GET ") + target +
@@ -97,7 +132,7 @@ TEST_CASE("client: opens, receives a message, sends masked frames with fresh key
   CHECK(t.c.out.substr(2, 4) != t.c.out.substr(10, 4));  // a new masking key per frame
 }
 
-TEST_CASE("a frame that does not fit the send buffer is dropped, not waited for") {
+TEST_CASE("a message that does not fit the send buffer is dropped whole, not waited for") {
   OpenClient t;
   t.c.room = 3;  // the peer stopped reading
   CHECK(t.link.sendText(writeHi, nullptr));
@@ -106,6 +141,91 @@ TEST_CASE("a frame that does not fit the send buffer is dropped, not waited for"
   CHECK(t.link.sendText(writeHi, nullptr));
   CHECK(frames(t.c.out, true).size() == 1);
   CHECK(t.link.open());
+  // Three frames: the room for all of them with their headers, or nothing.
+  const std::string long_ = letters(2 * WsLink::kFrameChunk + 10);
+  t.c.out.clear();
+  t.c.room = (int)long_.size() + 3 * 6 - 1;
+  CHECK(t.link.sendText(writeString, &long_));
+  CHECK(t.c.out.empty());
+  t.c.room++;
+  CHECK(t.link.sendText(writeString, &long_));
+  CHECK(t.c.out.size() == long_.size() + 3 * 6);
+  // A server's headers are 2 bytes, but the room asked for is the same.
+  FakeClient c;
+  uint8_t rx[WsLink::kBufferSize];
+  WsLink server(rx);
+  server.startServer(c, 0, "");
+  c.in = request("/");
+  REQUIRE(pollPast(server, 0) == WsLink::kOpened);
+  c.out.clear();
+  c.room = (int)long_.size() + 3 * 6 - 1;
+  CHECK(server.sendText(writeString, &long_));
+  CHECK(c.out.empty());
+  c.room++;
+  CHECK(server.sendText(writeString, &long_));
+  CHECK(c.out.size() == long_.size() + 3 * 2);
+}
+
+TEST_CASE("a message longer than a chunk goes out fragmented, a fresh key per frame") {
+  const size_t chunk = WsLink::kFrameChunk;
+  struct Case {
+    size_t len;
+    std::vector<uint8_t> firsts;  // each frame's FIN and opcode
+  };
+  const Case cases[] = {
+      {0, {0x81}},
+      {1, {0x81}},
+      {chunk, {0x81}},
+      {chunk + 1, {0x01, 0x80}},
+      {2 * chunk, {0x01, 0x80}},  // no empty last frame
+      {2 * chunk + 10, {0x01, 0x00, 0x80}},
+  };
+  for (bool server : {false, true}) {
+    for (const Case &k : cases) {
+      CAPTURE(server);
+      CAPTURE(k.len);
+      const std::string message = letters(k.len);
+      FakeClient c;
+      uint8_t rx[WsLink::kBufferSize];
+      WsLink link(rx);
+      if (server) {
+        link.startServer(c, 0, "");
+        c.in = request("/");
+      } else {
+        link.startClient(c, 0, "relay", 8765, "rover", "");
+        c.in = acceptFor(c.out);
+      }
+      REQUIRE(pollPast(link, 0) == WsLink::kOpened);
+      c.out.clear();
+      CHECK(link.sendText(writeString, &message));
+      std::vector<Raw> raw = rawFrames(c.out);
+      REQUIRE(raw.size() == k.firsts.size());
+      std::string joined;
+      for (size_t i = 0; i < raw.size(); i++) {
+        CHECK(raw[i].first == k.firsts[i]);
+        CHECK(raw[i].key.size() == (server ? 0u : 4u));  // 5.1: only a client masks
+        CHECK(raw[i].payload.size() == (i + 1 < raw.size() ? chunk : k.len - i * chunk));
+        if (i) CHECK((server || raw[i].key != raw[i - 1].key));  // 5.3: a fresh key per frame
+        joined += raw[i].payload;
+      }
+      CHECK(joined == message);
+      // An independent decoder takes it as one message.
+      std::vector<Frame> sent = frames(c.out, !server);
+      REQUIRE(sent.size() == 1);
+      CHECK(sent[0].payload == message);
+    }
+  }
+}
+
+TEST_CASE("control frames are never fragmented, whatever the chunk") {
+  OpenClient t;
+  const std::string payload = letters(125);
+  t.c.in = serverFrame(0x89, payload);
+  CHECK(t.link.poll(1) == WsLink::kNone);
+  std::vector<Raw> raw = rawFrames(t.c.out);
+  REQUIRE(raw.size() == 1);
+  CHECK(raw[0].first == 0x8A);
+  CHECK(raw[0].payload == payload);
 }
 
 TEST_CASE("client: a refused handshake ends in kDown") {
