@@ -176,12 +176,11 @@ bool WsLink::send(Writer w, const void *ctx) {
   // fits now, and dropped whole otherwise; for telemetry the seq numbers
   // show the gap. No message is ever cut between its frames.
   uint8_t chunk[kFrameChunk];
-  uint16_t bytes = 0;
-  Out counter(chunk, kFrameChunk, countSink, &bytes);
-  w(counter, ctx);
-  counter.flush();
-  if (!netRoom(*client_, bytes)) return true;
   Out out(chunk, kFrameChunk, frameSink, this);
+  txHead_ = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
+  w(out, ctx);
+  out.flush();
+  if (!netRoom(*client_, txBytes_)) return true;
   txHead_ = kOpText;
   w(out, ctx);
   txHead_ |= 0x80;  // FIN: the rest is the last frame
@@ -189,14 +188,10 @@ bool WsLink::send(Writer w, const void *ctx) {
   return !failed_;
 }
 
-/** Counts a frame's bytes, its header's (at most 6) included, for the room check. */
-void WsLink::countSink(void *ctx, const uint8_t *, uint16_t len) {
-  *static_cast<uint16_t *>(ctx) += len + 6;
-}
-
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
-  // The chunk is send()'s own: masked in place.
-  static_cast<WsLink *>(ctx)->frame(const_cast<uint8_t *>(data), (uint8_t)len);
+  WsLink *link = static_cast<WsLink *>(ctx);
+  if (link->txHead_ == kCounting) link->txBytes_ += len + 6;  // a header is at most 6 bytes
+  else link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
 }
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {

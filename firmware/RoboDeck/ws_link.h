@@ -78,7 +78,6 @@ class WsLink {
   void sendClose(uint16_t code);
   void frame(uint8_t *data, uint8_t len);
   void write(const uint8_t *data, uint16_t len);
-  static void countSink(void *ctx, const uint8_t *, uint16_t len);
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
   void start(Client &c, uint32_t now, bool server);
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
@@ -89,7 +88,9 @@ class WsLink {
   WsDecoder decoder_;
   WsHandshake handshake_;
   uint8_t why_ = 0;
+  static constexpr uint8_t kCounting = 0xFF;  // txHead_ while send() only counts
   uint8_t txHead_ = 0;  // the next frame's first byte: FIN and opcode
+  uint16_t txBytes_ = 0;  // what send() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
   State state_ = kIdle;
