@@ -137,9 +137,9 @@ WsLink::Event WsLink::onByte(uint8_t b) {
     case WsDecoder::kPing:  // 5.5.2: answer with the same payload
       if (open) sendControl(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
       return kNone;
-    case WsDecoder::kClose:  // 5.5.1: echo the code, then the TCP connection may go
-      // The code as it came (2 bytes, checked), without the reason; none if it sent none.
-      if (open) sendControl(kOpClose, decoder_.data(), decoder_.size() ? 2 : 0);
+    case WsDecoder::kClose:  // 5.5.1: echo the close, then the TCP connection may go
+      // As it came: its code (checked) and reason, or nothing if it sent nothing.
+      if (open) sendControl(kOpClose, decoder_.data(), (uint8_t)decoder_.size());
       return down(kWhyPeerClose);
     case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
       bool big = decoder_.closeCode() == kCloseTooBig;

@@ -296,7 +296,7 @@ TEST_CASE("close from the peer is echoed, then the link is down") {
   CHECK(sent[0].payload == std::string("\x03\xe9", 2));
 }
 
-TEST_CASE("close with a reason is echoed with its code alone; without a code, with none") {
+TEST_CASE("a close is echoed as it came: with its reason, or empty without a code") {
   for (const std::string &payload : {std::string("\x0f\xa0" "bye", 5), std::string()}) {
     OpenClient t;
     t.c.in = serverFrame(0x88, payload);
@@ -304,7 +304,7 @@ TEST_CASE("close with a reason is echoed with its code alone; without a code, wi
     std::vector<Frame> sent = frames(t.c.out, true);
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].opcode == rd::kOpClose);
-    CHECK(sent[0].payload == payload.substr(0, 2));
+    CHECK(sent[0].payload == payload);
   }
 }
 
