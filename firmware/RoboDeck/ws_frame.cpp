@@ -71,11 +71,11 @@ WsDecoder::Event WsDecoder::payloadDone() {
   if (op & 0x08) {
     start_ = msgLen_;
     if (op != kOpClose) return (Event)op;  // ping, pong
-    code_ = kCloseNoStatus;
-    if (!size()) return kClose;
-    if (size() == 1) return fail(kCloseProtocol);  // 5.5.1: a code is 2 bytes
-    code_ = (uint16_t)(data()[0] << 8 | data()[1]);
-    return closeCodeValid(code_) ? kClose : fail(kCloseProtocol);
+    // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
+    uint8_t len = head_[1] & 0x7F;
+    if (!len) return kClose;
+    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return fail(kCloseProtocol);
+    return kClose;
   }
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);

@@ -49,7 +49,7 @@ class WsDecoder {
   const uint8_t *data() const { return buf_ + start_; }
   uint8_t *data() { return buf_ + start_; }  // a pong or close echo is masked in place
   uint16_t size() const { return write_ - start_; }
-  /** After kClose: the peer's code, or 1005 when it sent none. After kError: ours (1002 or 1009). */
+  /** After kError: the code to close with (1002 or 1009). A peer's close code is in data(). */
   uint16_t closeCode() const { return code_; }
 
  private:

@@ -30,7 +30,10 @@ Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
     r.events += e == WsDecoder::kMessage ? 'M' : e == WsDecoder::kPing ? 'P' : e == WsDecoder::kPong ? 'O'
                 : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError ? 'E' : '?';
     r.payload.assign((const char *)d.data(), d.size());
-    r.code = e == WsDecoder::kClose ? d.closeCode() : e == WsDecoder::kError ? d.closeCode() : 0;
+    // A close's code is its payload's first 2 bytes (1005: none); an error's is the decoder's.
+    r.code = e == WsDecoder::kError ? d.closeCode()
+             : e != WsDecoder::kClose ? 0
+             : d.size() ? (uint16_t)(d.data()[0] << 8 | d.data()[1]) : rd::kCloseNoStatus;
   }
   return r;
 }
