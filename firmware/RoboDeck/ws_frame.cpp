@@ -19,10 +19,9 @@ void WsDecoder::reset(bool expectMasked) {
   msgLen_ = 0;
 }
 
-RD_NOINLINE WsDecoder::Event WsDecoder::fail(uint16_t code) {
-  code_ = code;
+RD_NOINLINE WsDecoder::Event WsDecoder::fail(Event e) {
   need_ = kFailed;
-  return kError;
+  return e;
 }
 
 WsDecoder::Event WsDecoder::feed(uint8_t b) {
@@ -33,7 +32,7 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
       uint8_t len = b & 0x7F;
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
-      if (len == 127) return fail(kCloseTooBig);
+      if (len == 127) return fail(kTooBig);
       need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (b & 0x80 ? 4 : 0));
     }
     return got_ < need_ ? kNone : header();
@@ -48,18 +47,18 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
 // The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
 WsDecoder::Event WsDecoder::header() {
   uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
-  if (head_[0] & 0x70) return fail(kCloseProtocol);  // no extension negotiated: RSV must be 0
+  if (head_[0] & 0x70) return fail(kError);  // no extension negotiated: RSV must be 0
   if (op & 0x08) {
     // 5.5: control frames are never fragmented and carry at most 125 bytes.
-    if (op > kOpPong || !(head_[0] & 0x80) || len > 125) return fail(kCloseProtocol);
+    if (op > kOpPong || !(head_[0] & 0x80) || len > 125) return fail(kError);
   } else if (op > kOpBinary || (op == kOpCont) != inMessage_) {
     // 5.4: a continuation needs an open message; a new one must not interleave.
-    return fail(kCloseProtocol);
+    return fail(kError);
   }
-  if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kCloseProtocol);  // 5.1
+  if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kError);  // 5.1
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
-  if (n > (uint16_t)(cap_ - msgLen_)) return fail(kCloseTooBig);
+  if (n > (uint16_t)(cap_ - msgLen_)) return fail(kTooBig);
   remaining_ = (RxCount)n;
   write_ = msgLen_;
   return n ? kNone : payloadDone();
@@ -74,7 +73,7 @@ WsDecoder::Event WsDecoder::payloadDone() {
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
     if (!len) return kClose;
-    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return fail(kCloseProtocol);
+    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return fail(kError);
     return kClose;
   }
   msgLen_ = write_;

@@ -33,8 +33,9 @@ constexpr uint16_t kCloseNormal = 1000, kCloseGoingAway = 1001, kCloseProtocol =
 class WsDecoder {
  public:
   // Control events are their opcodes; a data message (text or binary) is kMessage.
+  // kError: a protocol error, to close with 1002; kTooBig: a frame over the buffer, 1009.
   enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPing,
-                         kPong = kOpPong, kError = 0xF };
+                         kPong = kOpPong, kTooBig = 0xE, kError = 0xF };
 
   /** `cap`: up to kRxBuffer. */
   constexpr WsDecoder(uint8_t *buf, RxCount cap) : buf_(buf), cap_(cap) {}
@@ -49,14 +50,12 @@ class WsDecoder {
   const uint8_t *data() const { return buf_ + start_; }
   uint8_t *data() { return buf_ + start_; }  // a pong or close echo is masked in place
   uint16_t size() const { return write_ - start_; }
-  /** After kError: the code to close with (1002 or 1009). A peer's close code is in data(). */
-  uint16_t closeCode() const { return code_; }
 
  private:
   static constexpr uint8_t kFailed = 0xFF;  // need_ after an error: nothing more is read
   Event header();
   Event payloadDone();
-  Event fail(uint16_t code);
+  Event fail(Event e);
 
   uint8_t *buf_;
   RxCount cap_;
@@ -64,7 +63,6 @@ class WsDecoder {
   RxCount start_ = 0;      // where data() begins; it ends at write_
   RxCount remaining_ = 0;  // payload bytes still to read in this frame
   RxCount write_ = 0;      // where the next payload byte goes
-  uint16_t code_ = 0;
   uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
   bool expectMasked_ = false, inMessage_ = false;

@@ -141,12 +141,13 @@ WsLink::Event WsLink::onByte(uint8_t b) {
       // As it came: its code (checked) and reason, or nothing if it sent nothing.
       if (open) sendControl(kOpClose, decoder_.data(), (uint8_t)decoder_.size());
       return down(kWhyPeerClose);
-    case WsDecoder::kError: {  // 7.1.7: fail the connection with the code
-      bool big = decoder_.closeCode() == kCloseTooBig;
-      if (big) send(writeTooBig, nullptr);
-      sendClose(decoder_.closeCode());
-      return down(big ? kWhyTooBig : kWhyProtocol);
-    }
+    case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
+      send(writeTooBig, nullptr);
+      sendClose(kCloseTooBig);
+      return down(kWhyTooBig);
+    case WsDecoder::kError:
+      sendClose(kCloseProtocol);
+      return down(kWhyProtocol);
     default:
       return kNone;
   }

@@ -28,10 +28,11 @@ Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
     WsDecoder::Event e = d.feed(b);
     if (e == WsDecoder::kNone) continue;
     r.events += e == WsDecoder::kMessage ? 'M' : e == WsDecoder::kPing ? 'P' : e == WsDecoder::kPong ? 'O'
-                : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError ? 'E' : '?';
+                : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError || e == WsDecoder::kTooBig ? 'E' : '?';
     r.payload.assign((const char *)d.data(), d.size());
-    // A close's code is its payload's first 2 bytes (1005: none); an error's is the decoder's.
-    r.code = e == WsDecoder::kError ? d.closeCode()
+    // An error's code is the one to close with; a close's is its payload's first 2 bytes (1005: none).
+    r.code = e == WsDecoder::kError ? rd::kCloseProtocol
+             : e == WsDecoder::kTooBig ? rd::kCloseTooBig
              : e != WsDecoder::kClose ? 0
              : d.size() ? (uint16_t)(d.data()[0] << 8 | d.data()[1]) : rd::kCloseNoStatus;
   }
