@@ -33,7 +33,9 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
       if (len == 127) return fail(kTooBig);
-      need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (b & 0x80 ? 4 : 0));
+      bool masked = serverRole(expectMasked_);
+      if (!(b & 0x80) == masked) return fail(kError);  // 5.1: a client masks, a server does not
+      need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
     }
     return got_ < need_ ? kNone : header();
   }
@@ -55,7 +57,6 @@ WsDecoder::Event WsDecoder::header() {
     // 5.4: a continuation needs an open message; a new one must not interleave.
     return fail(kError);
   }
-  if (!(head_[1] & 0x80) == serverRole(expectMasked_)) return fail(kError);  // 5.1
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
   if (n > (uint16_t)(cap_ - msgLen_)) return fail(kTooBig);
