@@ -62,7 +62,12 @@ void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
 
 WsLink::Event WsLink::down(uint8_t why) {
   client_->stop();  // set: only a started link goes down
-  state_ = kIdle, why_ = why, failed_ = false;
+  state_ = kIdle, failed_ = false;
+#if RD_SERIAL_LOG
+  why_ = why;
+#else
+  (void)why;  // no log to show it in: not kept, and no caller works it out
+#endif
   return kDown;
 }
 
@@ -175,9 +180,10 @@ bool WsLink::sendText(Writer w, const void *ctx) {
 
 bool WsLink::send(Writer w, const void *ctx) {
   // A peer that stops reading must not stall the loop (and the failsafe)
-  // inside a blocking write: a message is sent only if the longest one
-  // fits now, and dropped whole otherwise; for telemetry the seq numbers
-  // show the gap. No message is ever cut between its frames.
+  // inside a blocking write: a message is sent only if it fits now whole,
+  // its frames' headers counted, and dropped whole otherwise (for telemetry
+  // the seq numbers show the gap); no message is ever cut between frames.
+  // So it is written twice: counted, then sent.
   uint8_t chunk[kFrameChunk];
   Out out(chunk, kFrameChunk, frameSink, this);
   txHead_ = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers

@@ -64,7 +64,7 @@ class WsLink {
   const char *reason() const;
 
  private:
-  // Why a link went down: a code, so that a build without a log drops the texts.
+  // Why a link went down: a code, kept only in a build with a log (the texts too).
   enum Why : uint8_t {
     kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyCloseTimeout, kWhySilent,
     kWhyPeerClose, kWhyTooBig, kWhyProtocol,
@@ -87,7 +87,9 @@ class WsLink {
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
   WsHandshake handshake_;
+#if RD_SERIAL_LOG
   uint8_t why_ = 0;
+#endif
   static constexpr uint8_t kCounting = 0xFF;  // txHead_ while send() only counts
   uint8_t txHead_ = 0;  // the next frame's first byte: FIN and opcode
   uint16_t txBytes_ = 0;  // what send() counted
