@@ -8,8 +8,10 @@ namespace rd {
 void Out::put(char c) {
   // A full chunk goes out before the next byte, not when it fills: flush()
   // then always has the message's last bytes (a frame with FIN, ws_link.cpp).
-  if (at_ == end_) flush();
-  *at_++ = (uint8_t)c;
+  uint8_t *p = at_;
+  if (p == end_) flush(), p = buf_;
+  *p++ = (uint8_t)c;
+  at_ = p;
 }
 
 void Out::flush() {
