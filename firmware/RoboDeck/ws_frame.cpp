@@ -70,7 +70,7 @@ WsDecoder::Event WsDecoder::payloadDone() {
   got_ = 0, need_ = 2;
   if (op & 0x08) {
     start_ = msgLen_;
-    if (op != kOpClose) return (Event)op;  // ping, pong
+    if (op != kOpClose) return (Event)(op + 1);  // ping (kPing: answered by a pong), pong
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
     if (!len) return kClose;

@@ -32,10 +32,11 @@ constexpr uint16_t kCloseNormal = 1000, kCloseGoingAway = 1001, kCloseProtocol =
 
 class WsDecoder {
  public:
-  // Control events are their opcodes; a data message (text or binary) is kMessage.
+  // A data message (text or binary) is kMessage; a control frame's event is the
+  // opcode of the robot's answer to it: a close's, a ping's pong, a pong's kPong (none).
   // kError: a protocol error, to close with 1002; kTooBig: a frame over the buffer, 1009.
-  enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPing,
-                         kPong = kOpPong, kTooBig = 0xE, kError = 0xF };
+  enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPong,
+                         kPong = kOpPong + 1, kTooBig = 0xE, kError = 0xF };
 
   /** `cap`: up to kRxBuffer. */
   constexpr WsDecoder(uint8_t *buf, RxCount cap) : buf_(buf), cap_(cap) {}

@@ -138,15 +138,15 @@ WsLink::Event WsLink::onByte(uint8_t b) {
     return r == WsHandshake::kFail ? down(kWhyRefused) : opened();
   }
   bool open = state_ == kOpen;
-  switch (decoder_.feed(b)) {
+  WsDecoder::Event e = decoder_.feed(b);
+  switch (e) {
     case WsDecoder::kMessage:
       return open ? kMessage : kNone;
-    case WsDecoder::kPing:  // 5.5.2: answer with the same payload
-      if (open) sendControl(kOpPong, decoder_.data(), (uint8_t)decoder_.size());
-      return kNone;
-    case WsDecoder::kClose:  // 5.5.1: echo the close, then the TCP connection may go
-      // As it came: its code (checked) and reason, or nothing if it sent nothing.
-      if (open) sendControl(kOpClose, decoder_.data(), (uint8_t)decoder_.size());
+    case WsDecoder::kPing:   // 5.5.2: a pong with the same payload
+    case WsDecoder::kClose:  // 5.5.1: the close echoed as it came (its code checked, and
+                             // reason), then the TCP connection may go
+      if (open) sendControl(e, decoder_.data(), (uint8_t)decoder_.size());  // the event is the answer's opcode
+      if (e == WsDecoder::kPing) return kNone;
       return down(kWhyPeerClose);
     case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
       send(writeTooBig, nullptr);

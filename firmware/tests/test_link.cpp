@@ -29,8 +29,13 @@ std::vector<Frame> frames(const std::string &wire, bool robotIsClient) {
   for (char c : wire) {
     rd::WsDecoder::Event e = d.feed((uint8_t)c);
     REQUIRE((e != rd::WsDecoder::kError && e != rd::WsDecoder::kTooBig));
-    // Control events are their opcodes; kMessage is a text message here.
-    if (e != rd::WsDecoder::kNone) out.push_back({(uint8_t)e, std::string((const char *)d.data(), d.size())});
+    if (e == rd::WsDecoder::kNone) continue;
+    // Each event as the opcode of the frame that made it; kMessage is a text message here.
+    uint8_t op = e == rd::WsDecoder::kMessage ? rd::kOpText
+                 : e == rd::WsDecoder::kPing  ? rd::kOpPing
+                 : e == rd::WsDecoder::kPong  ? rd::kOpPong
+                                              : rd::kOpClose;
+    out.push_back({op, std::string((const char *)d.data(), d.size())});
   }
   return out;
 }
