@@ -26,7 +26,7 @@ void writeTooBig(Out &out, const void *) {
 }  // namespace
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
-  client_ = &c, server_ = server;  // failed_ is false: down() clears it
+  client_ = &c, server_ = server;
   state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
 }
 
@@ -62,7 +62,7 @@ void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
 
 WsLink::Event WsLink::down(uint8_t why) {
   client_->stop();  // set: only a started link goes down
-  state_ = kIdle, failed_ = false;
+  state_ = kIdle;
 #if RD_SERIAL_LOG
   why_ = why;
 #else
@@ -87,7 +87,7 @@ const char *WsLink::reason() const {
 WsLink::Event WsLink::poll(uint32_t now32) {
   uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
-  if (failed_) return down(kWhyWrite);
+  if (state_ == kFailed) return down(kWhyWrite);
   if (state_ == kHashing) {
     // Nothing is read while hashing: the client's response waits for the
     // accept value, and what follows the server's request for its 101 (a
@@ -115,7 +115,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       lastRx_ = now, pinged_ = false;
     }
     Event e = onByte(in_[inPos_++]);
-    if (e != kNone || state_ < kHandshake) return e;  // idle, or hashing with the rest unread
+    if (e != kNone || state_ < kHandshake) return e;  // idle, failed, or hashing with the rest unread
   }
   return timers(now);
 }
@@ -194,7 +194,7 @@ bool WsLink::send(Writer w, const void *ctx) {
   w(out, ctx);
   txHead_ |= 0x80;  // FIN: the rest is the last frame
   out.flush();
-  return !failed_;
+  return state_ != kFailed;
 }
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
@@ -219,7 +219,8 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
 }
 
 void WsLink::write(const uint8_t *data, uint16_t len) {
-  if (!failed_ && client_->write(data, len) != len) failed_ = true;
+  // After a failed write, nothing more: a frame cut short must not be followed by another.
+  if (state_ != kFailed && client_->write(data, len) != len) state_ = kFailed;
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
@@ -235,8 +236,8 @@ void WsLink::sendClose(uint16_t code) {
 
 void WsLink::close(uint16_t code, uint32_t now) {
   if (state_ != kOpen) return;
+  state_ = kClosing, until_ = (uint16_t)(now + kCloseWaitMs);  // first: a failed write wins
   sendClose(code);
-  state_ = kClosing, until_ = (uint16_t)(now + kCloseWaitMs);
 }
 
 }  // namespace rd

@@ -20,9 +20,10 @@ namespace rd {
 class WsLink {
  public:
   enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
-  // kHashing: the accept value's SHA-1, a bounded piece per poll, before
-  // the client reads the response or the server answers the request.
-  enum State : uint8_t { kIdle, kHashing, kHandshake, kOpen, kClosing };
+  // kFailed: a write failed; the next poll reports kDown. kHashing: the
+  // accept value's SHA-1, a bounded piece per poll, before the client reads
+  // the response or the server answers the request.
+  enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen, kClosing };
   typedef void (*Writer)(Out &out, const void *ctx);
 
   /**
@@ -96,7 +97,7 @@ class WsLink {
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
   State state_ = kIdle;
-  bool server_ = false, failed_ = false, pinged_ = false;
+  bool server_ = false, pinged_ = false;
 };
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");

@@ -10,11 +10,12 @@ class FakeClient : public Client {
   std::string in;   // what the peer sent, not yet read
   std::string out;  // what the robot wrote
   bool open = true, stopped = false;
+  bool refuseWrites = false;  // the network library cannot send: write() takes nothing
   int room = 1 << 20;  // free space in the send buffer
 
   int connect(const char *, uint16_t) override { return 1; }
   size_t write(const uint8_t *buf, size_t size) override {
-    if (!open) return 0;
+    if (!open || refuseWrites) return 0;
     out.append((const char *)buf, size);
     return size;
   }

@@ -233,6 +233,21 @@ TEST_CASE("control frames are never fragmented, whatever the chunk") {
   CHECK(raw[0].payload == payload);
 }
 
+TEST_CASE("a failed write: nothing more is written, and the next poll reports kDown") {
+  OpenClient t;
+  t.c.refuseWrites = true;
+  const std::string long_ = letters(3 * WsLink::kFrameChunk);
+  CHECK_FALSE(t.link.sendText(writeString, &long_));
+  CHECK(t.link.state() == WsLink::kFailed);
+  CHECK_FALSE(t.link.open());
+  t.c.refuseWrites = false;
+  CHECK_FALSE(t.link.sendText(writeHi, nullptr));  // not open any more
+  t.c.in = serverFrame(0x89, "ping");  // not read, nor answered
+  CHECK(t.link.poll(1) == WsLink::kDown);
+  CHECK(t.c.out.empty());
+  CHECK(t.c.stopped);
+}
+
 TEST_CASE("client: a refused handshake ends in kDown") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
