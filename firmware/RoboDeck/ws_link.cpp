@@ -186,35 +186,37 @@ bool WsLink::send(Writer w, const void *ctx) {
   // So it is written twice: counted, then sent.
   uint8_t chunk[kFrameChunk];
   Out out(chunk, kFrameChunk, frameSink, this);
-  txHead_ = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
+  tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
   w(out, ctx);
   out.flush();
   if (!netRoom(*client_, txBytes_)) return true;
-  txHead_ = kOpText;
+  tx_[0] = kOpText;
   w(out, ctx);
-  txHead_ |= 0x80;  // FIN: the rest is the last frame
+  tx_[0] |= 0x80;  // FIN: the rest is the last frame
   out.flush();
   return state_ != kFailed;
 }
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
-  if (link->txHead_ == kCounting) link->txBytes_ += len + 6;  // a header is at most 6 bytes
+  if (link->tx_[0] == kCounting) link->txBytes_ += len + 6;  // a header is at most 6 bytes
   else link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
 }
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
-  uint8_t head[6];
-  head[0] = txHead_, head[1] = len;
-  txHead_ = kOpCont;  // what follows continues the message
-  uint8_t n = 2;
-  if (!serverRole(server_)) {  // 5.3: a client masks every frame with a fresh key
-    head[1] |= 0x80;
+  // What follows continues the message: tx_[0] is then kOpCont.
+  if (serverRole(server_)) {  // 5.1: not masked, the header as it is in tx_
+    tx_[1] = len;
+    write(tx_, 2);
+    tx_[0] = kOpCont;
+  } else {  // 5.3: a client masks every frame with a fresh key
+    uint8_t head[6];
+    head[0] = tx_[0], head[1] = (uint8_t)(0x80 | len);
+    tx_[0] = kOpCont;
     randomBytes(head + 2, 4);
-    n = 6;
     for (uint8_t i = 0; i < len; i++) data[i] ^= head[2 + (i & 3)];
+    write(head, 6);
   }
-  write(head, n);
   if (len) write(data, len);
 }
 
@@ -225,7 +227,7 @@ void WsLink::write(const uint8_t *data, uint16_t len) {
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
   if (!netRoom(*client_, len + 6)) return;
-  txHead_ = (uint8_t)(0x80 | opcode);
+  tx_[0] = (uint8_t)(0x80 | opcode);
   frame(data, len);
 }
 

@@ -91,8 +91,8 @@ class WsLink {
 #if RD_SERIAL_LOG
   uint8_t why_ = 0;
 #endif
-  static constexpr uint8_t kCounting = 0xFF;  // txHead_ while send() only counts
-  uint8_t txHead_ = 0;  // the next frame's first byte: FIN and opcode
+  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while send() only counts
+  uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
   uint16_t txBytes_ = 0;  // what send() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
