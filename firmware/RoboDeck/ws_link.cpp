@@ -199,11 +199,14 @@ bool WsLink::send(Writer w, const void *ctx) {
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
-  if (link->tx_[0] == kCounting) link->txBytes_ += len + 6;  // a header is at most 6 bytes
-  else link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
+  link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
 }
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
+  if (tx_[0] == kCounting) {
+    txBytes_ += len + 6;  // a header is at most 6 bytes
+    return;
+  }
   // What follows continues the message: tx_[0] is then kOpCont.
   if (serverRole(server_)) {  // 5.1: not masked, the header as it is in tx_
     tx_[1] = len;
