@@ -28,9 +28,12 @@ void Out::putP(const char *p) {
 }
 
 void Out::putU(uint32_t v) {
-  // Recursion instead of a digit buffer: at most ten levels, and no stack frame to set up.
-  if (v >= 10) putU(v / 10);
-  put((char)('0' + v % 10));
+  // Recursion instead of a digit buffer: at most ten levels, and no stack frame
+  // to set up; the quotient and the digit from one division.
+  uint32_t q = v / 10;
+  char digit = (char)('0' + v % 10);
+  if (q) putU(q);
+  put(digit);
 }
 
 void Out::putI(int32_t v) {
