@@ -123,8 +123,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
 WsLink::Event WsLink::opened() {
   state_ = kOpen;
   decoder_.reset(serverRole(server_));
-  pinged_ = false;
-  return kOpened;
+  return kOpened;  // pinged_ is false: a handshake reads what the peer sent, and every read clears it
 }
 
 WsLink::Event WsLink::onByte(uint8_t b) {
