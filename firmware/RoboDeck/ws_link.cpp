@@ -228,7 +228,9 @@ void WsLink::write(const uint8_t *data, uint16_t len) {
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
-  if (!netRoom(*client_, len + 6)) return;
+  // Sent only if the largest control frame (125 bytes and a 6-byte header)
+  // would fit: one constant to compare with, not this frame's size.
+  if (!netRoom(*client_, 125 + 6)) return;
   tx_[0] = (uint8_t)(0x80 | opcode);
   frame(data, len);
 }

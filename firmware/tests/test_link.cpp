@@ -171,6 +171,20 @@ TEST_CASE("a message that does not fit the send buffer is dropped whole, not wai
   CHECK(c.out.size() == long_.size() + 3 * 2);
 }
 
+TEST_CASE("a control frame goes out only if the largest one would fit") {
+  OpenClient t;
+  t.c.room = 125 + 6 - 1;
+  t.c.in = serverFrame(0x89, "p");
+  CHECK(t.link.poll(1) == WsLink::kNone);
+  CHECK(t.c.out.empty());  // not answered: a peer that stopped reading
+  t.c.room = 125 + 6;
+  t.c.in = serverFrame(0x89, "p");
+  CHECK(t.link.poll(2) == WsLink::kNone);
+  std::vector<Frame> sent = frames(t.c.out, true);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].opcode == rd::kOpPong);
+}
+
 TEST_CASE("a message longer than a chunk goes out fragmented, a fresh key per frame") {
   const size_t chunk = WsLink::kFrameChunk;
   struct Case {
