@@ -1,6 +1,5 @@
 #include "text_out.h"
 
-#include "rd_config.h"
 #include "rd_pgm.h"
 
 namespace rd {
@@ -19,10 +18,6 @@ void Out::flush() {
   at_ = buf_;
 }
 
-void Out::putN(const char *p, uint16_t n) {
-  for (uint16_t i = 0; i < n; i++) put(pchar(p, i));
-}
-
 void Out::putP(const char *p) {
   for (char c; (c = pchar(p, 0)) != 0; p++) put(c);
 }
@@ -34,11 +29,6 @@ void Out::putU(uint32_t v) {
   char digit = (char)('0' + v % 10);
   if (q) putU(q);
   put(digit);
-}
-
-void Out::putI(int32_t v) {
-  if (v < 0) put('-');
-  putU(v < 0 ? 0u - (uint32_t)v : (uint32_t)v);
 }
 
 static bool unreserved(char c) {

@@ -21,9 +21,7 @@ class Out {
 
   void put(char c);
   void putP(const char *p);                   // a P-string (flash on AVR)
-  void putN(const char *p, uint16_t n);       // n bytes of a P-string
   void putU(uint32_t v);
-  void putI(int32_t v);
   void putUrl(const char *p);                 // a P-string, percent-encoded
   /** Hands what is in the chunk to the sink, even nothing (an empty last frame). */
   void flush();
