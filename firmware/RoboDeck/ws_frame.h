@@ -32,9 +32,10 @@ constexpr uint16_t kCloseNormal = 1000, kCloseGoingAway = 1001, kCloseProtocol =
 
 class WsDecoder {
  public:
-  // A data message (text or binary) is kMessage; a control frame's event is the
-  // opcode of the robot's answer to it: a close's, a ping's pong, a pong's kPong (none).
-  // kError: a protocol error, to close with 1002; kTooBig: a frame over the buffer, 1009.
+  // A data message (text or binary) is kMessage. A control frame's event is the
+  // opcode the robot answers it with: kClose a close, kPing (== kOpPong) a pong;
+  // kPong, which needs no answer, is past the opcodes. kError: a protocol
+  // error, to close with 1002; kTooBig: a frame over the buffer, to close with 1009.
   enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPong,
                          kPong = kOpPong + 1, kTooBig = 0xE, kError = 0xF };
 
