@@ -58,13 +58,8 @@ WsDecoder::Event WsDecoder::header() {
     return fail(kError);
   }
   uint16_t n = len;
-  if (len == 126) {
-    // A buffer of at most 255 bytes (RxCount in 8 bits): a length's high byte
-    // set is too big already, and the rest is compared in 8 bits.
-    if (kRxBuffer <= 255 && head_[2]) return fail(kTooBig);
-    n = kRxBuffer <= 255 ? head_[3] : (uint16_t)(head_[2] << 8 | head_[3]);
-  }
-  if ((RxCount)n > (RxCount)(cap_ - msgLen_)) return fail(kTooBig);  // n fits RxCount here
+  if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
+  if (n > (uint16_t)(cap_ - msgLen_)) return fail(kTooBig);
   remaining_ = (RxCount)n;
   write_ = msgLen_;
   return n ? kNone : payloadDone();
