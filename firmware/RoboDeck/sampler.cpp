@@ -7,12 +7,12 @@ RD_NOINLINE void Sampler::start(uint16_t rate, uint32_t now) {
   next_.ms = now, frac_ = 0, count_ = 0;
 }
 
-void Sampler::advance() {
+RD_BY_POINTER void Sampler::advance() {
   // next += 1000 / rate ms, keeping the remainder so no rate drifts: by
   // subtraction, with no division (at most 1000 steps of a few cycles, at 1 Hz).
-  frac_ += 1000;
-  uint16_t ms = 0;
-  while (frac_ >= rate_) frac_ -= rate_, ms++;
+  uint16_t frac = frac_ + 1000, ms = 0;
+  while (frac >= rate_) frac -= rate_, ms++;
+  frac_ = frac;
   next_.ms += ms;
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
@@ -24,7 +24,9 @@ void Sampler::commit() {
 }
 
 void Sampler::skipTo(uint32_t now) {
-  int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
+  // A batch's span in ms, in 16 bits where it fits them (no 32-bit division).
+  int32_t window = kBatchMax <= 65 ? (int32_t)((uint16_t)(kBatchMax * 1000u) / rate_)
+                                   : (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
   while ((int32_t)(now - next_.ms) >= window) advance();
 }
 

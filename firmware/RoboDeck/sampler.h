@@ -48,10 +48,11 @@ class Sampler {
   // Public for the `tel` writer (msg_write.cpp). All zero until start(): a
   // static Sampler then lives in .bss and costs no flash for an initial
   // image (start() comes before any other call).
-  uint16_t rows_[kBatchMax][kChannels] = {};
+  // The scalars first, where one instruction reaches them from the object's address.
   Point next_ = {}, first_ = {};  // the next sample due; the batch's first
   uint16_t rate_ = 0, frac_ = 0;
   uint8_t count_ = 0;
+  uint16_t rows_[kBatchMax][kChannels] = {};
 
  private:
   void advance();
