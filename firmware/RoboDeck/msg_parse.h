@@ -1,10 +1,12 @@
 // Parsing of app -> robot messages (docs/protocol.md), no I/O, no heap.
 //
-// One pass over the frame that tracks only what finds the robot's fields:
-// whether it is inside a string, the nesting depth (up to kJsonDepth), and
-// at depth 1 the last key and where its value starts. A value is looked at
-// only when its key is one of ours, at the comma or brace that ends it: an
-// integer, null, or (for `t`) a type name. Everything else is skipped
+// One pass over the frame tracks only what finds the robot's keys: whether
+// it is inside a string, the nesting depth (up to kJsonDepth), and whether
+// the next string is a key (the first after `{` or a top-level comma). It
+// notes where each of our keys ends (the last of each name). Then only the
+// fields the message's type needs are read, from there: `t`'s type name,
+// and integers (or null, cfg's "keep"), each of which must be followed by
+// nothing but white space before a separator. Everything else is skipped
 // unchecked, so the reader is smaller than a JSON validator; the frames it
 // takes that the app would refuse are listed in docs/firmware.md. Unknown
 // keys are skipped, as in the app.
@@ -25,8 +27,8 @@ enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 /** A parsed message: its type and the values of its fields, by Field. */
 struct Command {
   Msg type;
-  int32_t v[kFields];       // cfg: rate or timeout -1 = keep
-  uint8_t status[kFields];  // the reader's own: what each value was (right after v)
+  int32_t v[kFields];             // only the type's fields are set; cfg: rate or timeout -1 = keep
+  const uint8_t *at[kFields];     // the reader's own: where each key ended
 };
 
 /** Result of a parse: an error value, with what to tell the peer. */

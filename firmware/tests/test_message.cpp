@@ -148,6 +148,9 @@ TEST_CASE("every malformed frame gets the app's error code") {
       {"{\"t\":\"stop\" \"x\",\"seq\":1}", ParseError::kBadType, badType},
       {"{\"seq\":1,,\"t\":\"stop\"}", ParseError::kOk, ok},
       {"{[\"t\",\"stop\"],\"seq\":1}", ParseError::kBadType, badType},  // a value with no key
+      {"{{\"seq\":1},\"t\":\"stop\"}", ParseError::kBadField,  // a key is at the top level only
+       R"({"t":"err","code":"bad_field","msg":"stop.seq: missing"})"},
+      {"{[\"t\"] \"t\":\"stop\",\"seq\":1}", ParseError::kOk, ok},  // so the next string there is one
       {"{\"t\":\"stop\",\"seq\":1:2}", ParseError::kBadField,
        R"({"t":"err","code":"bad_field","msg":"stop.seq: must be an integer"})"},
       {"{\"t\":\"stop\",\"seq\":1,\"l\":\"a\":1}", ParseError::kOk, ok},  // a string value is no key
