@@ -67,43 +67,30 @@ void applyMotors() {
 
 // ---------------------------------------------------------------- sending
 
-// The messages (msg_write.h): constant text, then a variable's value.
+// The messages (msg_write.h): their text, then the variables it shows.
 #define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
-#define RD_HELLO_FW "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":["
 #if defined(ROBODECK_HOST)  // the id from the command line
-const char kHelloHead[] PROGMEM = RD_HELLO_HEAD;
-const char kHelloFw[] PROGMEM = RD_HELLO_FW;
-#define RD_HELLO_START {kHelloHead, &config.id, Piece::kPStr}, {kHelloFw, nullptr, Piece::kText}
+#define RD_HELLO_ID RD_V_PSTR
+#define RD_HELLO_ID_VAR &config.id,
 #else  // config.h's id, in the text
-const char kHelloStart[] PROGMEM = RD_HELLO_HEAD RD_ROBOT_ID RD_HELLO_FW;
-#define RD_HELLO_START {kHelloStart, nullptr, Piece::kText}
+#define RD_HELLO_ID RD_ROBOT_ID
+#define RD_HELLO_ID_VAR
 #endif
-const char kHelloRate[] PROGMEM = "],\"rate\":";
-const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
-const char kClose[] PROGMEM = "}";
-const Piece kHello[] PROGMEM = {
-    RD_HELLO_START,
-    {kChannelsJson + 1, nullptr, Piece::kText},
-    {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
-    {kClose, nullptr, Piece::kEnd}};
-const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
-const char kTelMs[] PROGMEM = ",\"ms\":";
-const char kTelV[] PROGMEM = ",\"v\":";
-const char kTelM[] PROGMEM = "],\"m\":[";
-const char kComma[] PROGMEM = ",";
-const char kTelAck[] PROGMEM = "],\"ack\":";
-const Piece kTel[] PROGMEM = {
-    {kTelHead, &sampler.first_.seq, Piece::kU32}, {kTelMs, &sampler.first_.ms, Piece::kU32},
-    {kTelV, &sampler, Piece::kRows},             {kTelM, &drive.left_, Piece::kI8},
-    {kComma, &drive.right_, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
-    {kClose, nullptr, Piece::kEnd}};
+const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FIRMWARE_VERSION
+                                  "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
+                                  "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
+const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &drive.timeout};
+const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+                                "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
+const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
+                                    &drive.left_, &drive.right_,       &drive.ack_};
 Command command;  // the message being handled (pong's id is read from it)
-const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
-const Piece kPong[] PROGMEM = {{kPongHead, &command.v[fId], Piece::kU32}, {kClose, nullptr, Piece::kEnd}};
+const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
+const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
 bool sendTel() {
   if (!sampler.count()) return true;
-  bool sent = link.sendText(writePieces, kTel);
+  bool sent = link.sendText(writeMessage, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
   return sent;
 }
@@ -132,7 +119,7 @@ void configure(const Command &c, uint32_t now) {
     sampler.start(rate, now);
   }
   if (c.v[fTimeout] >= 0) drive.timeout = (uint16_t)c.v[fTimeout];
-  link.sendText(writePieces, kHello);
+  link.sendText(writeMessage, kHello);
 }
 
 void onMessage(uint32_t now) {
@@ -150,7 +137,7 @@ void onMessage(uint32_t now) {
       drive.stop(c.v[fSeq]);
       applyMotors();
       break;
-    case Msg::kPing: link.sendText(writePieces, kPong); break;
+    case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
     case Msg::kIgnored: break;
   }
@@ -166,7 +153,7 @@ void linkUp(uint32_t now) {
   // link): at boot, and every link before ended in linkDown (ws_link.h: every
   // end is a kDown, and a failed connect calls it too).
   sampler.start(rate, now);
-  link.sendText(writePieces, kHello);
+  link.sendText(writeMessage, kHello);
 }
 
 /** The next relay connect after a backoff that grows; not in direct mode, where the app reconnects. */

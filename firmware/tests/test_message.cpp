@@ -295,29 +295,22 @@ uint16_t testRate = 50, testTimeout = 500;
 rd::Sampler testSampler;
 int8_t testLeft = -100, testRight = 7;
 uint32_t testAck = 12, testPong = 42;
-const rd::Piece kTestHello[] = {
-    {"{\"t\":\"hello\",\"proto\":1,\"id\":\"", &testId, rd::Piece::kPStr},
-    {"\",\"fw\":\"0.1.0\",\"board\":\"", &testBoard, rd::Piece::kPStr},
-    {"\",\"ch\":[", nullptr, rd::Piece::kText},
-    {"{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}", nullptr, rd::Piece::kText},
-    {"],\"rate\":", &testRate, rd::Piece::kU16},
-    {",\"timeout\":", &testTimeout, rd::Piece::kU16},
-    {"}", nullptr, rd::Piece::kEnd}};
-const rd::Piece kTestTel[] = {
-    {"{\"t\":\"tel\",\"seq\":", &testSampler.first_.seq, rd::Piece::kU32},
-    {",\"ms\":", &testSampler.first_.ms, rd::Piece::kU32},
-    {",\"v\":", &testSampler, rd::Piece::kRows},
-    {"],\"m\":[", &testLeft, rd::Piece::kI8},
-    {",", &testRight, rd::Piece::kI8},
-    {"],\"ack\":", &testAck, rd::Piece::kU32},
-    {"}", nullptr, rd::Piece::kEnd}};
-const rd::Piece kTestPong[] = {{"{\"t\":\"pong\",\"id\":", &testPong, rd::Piece::kU32},
-                               {"}", nullptr, rd::Piece::kEnd}};
+const void *const kTestHello[] = {
+    "{\"t\":\"hello\",\"proto\":1,\"id\":\"" RD_V_PSTR "\",\"fw\":\"0.1.0\",\"board\":\"" RD_V_PSTR
+    "\",\"ch\":[" RD_V_TEXT "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}",
+    &testId, &testBoard, "{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}",
+    &testRate, &testTimeout};
+const void *const kTestTel[] = {"{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+                                "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}",
+                                &testSampler.first_.seq, &testSampler.first_.ms, &testSampler, &testLeft,
+                                &testRight, &testAck};
+const void *const kTestPong[] = {"{\"t\":\"pong\",\"id\":" RD_V_U32 "}", &testPong};
+const void *const kTestEmpty[] = {"{}"};
 
 }  // namespace
 
 TEST_CASE("hello, tel, pong and err as the app expects them") {
-  CHECK(written([&](rd::Out &o) { rd::writePieces(o, kTestHello); }) ==
+  CHECK(written([&](rd::Out &o) { rd::writeMessage(o, kTestHello); }) ==
         R"({"t":"hello","proto":1,"id":"rover","fw":"0.1.0","board":"uno",)"
         R"("ch":[{"name":"battery","unit":"V","mul":15,"div":1023,"off":0}],"rate":50,"timeout":500})");
   testSampler.start(100, 4294967295u);
@@ -332,9 +325,10 @@ TEST_CASE("hello, tel, pong and err as the app expects them") {
   rows += "],[1021";
   for (uint8_t c = 1; c < rd::kChannels; c++) rows += "," + std::to_string(1021 + c);
   rows += "]]";
-  CHECK(written([&](rd::Out &o) { rd::writePieces(o, kTestTel); }) ==
+  CHECK(written([&](rd::Out &o) { rd::writeMessage(o, kTestTel); }) ==
         R"({"t":"tel","seq":2147483647,"ms":4294967295,"v":)" + rows + R"(,"m":[-100,7],"ack":12})");
-  CHECK(written([](rd::Out &o) { rd::writePieces(o, kTestPong); }) == R"({"t":"pong","id":42})");
+  CHECK(written([](rd::Out &o) { rd::writeMessage(o, kTestPong); }) == R"({"t":"pong","id":42})");
+  CHECK(written([](rd::Out &o) { rd::writeMessage(o, kTestEmpty); }) == "{}");  // a text with no variables
   CHECK(written([](rd::Out &o) { rd::writeErr(o, "too_big", "frame larger than the robot's buffer"); }) ==
         R"({"t":"err","code":"too_big","msg":"frame larger than the robot's buffer"})");
 }
