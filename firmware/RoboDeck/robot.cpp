@@ -157,12 +157,11 @@ void linkUp(uint32_t now) {
 }
 
 /** The next relay connect after a backoff that grows; not in direct mode, where the app reconnects. */
-void retryLater(uint32_t now) {
+void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
   nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
-  backoff += backoff / 2;
-  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
+  backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 
 void linkDown(uint32_t now, const char *why) {
