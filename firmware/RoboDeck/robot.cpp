@@ -97,8 +97,9 @@ bool sendTel() {
 
 void telemetry(uint32_t now) {
   sampler.skipTo(now);
-  while (sampler.due(now)) {
-    if (sampler.full() && !sendTel()) return;
+  for (;;) {
+    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full
+    if (!sampler.due(now)) return;
     uint16_t *row = sampler.row();
     if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few
       RD_CHANNELS(RD_CH_READ)
@@ -107,7 +108,6 @@ void telemetry(uint32_t now) {
     }
     sampler.commit();
   }
-  if (sampler.ready()) sendTel();
 }
 
 // ---------------------------------------------------------------- receiving
