@@ -96,7 +96,6 @@ bool sendTel() {
 }
 
 void telemetry(uint32_t now) {
-  sampler.skipTo(now);
   for (;;) {
     if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full
     if (!sampler.due(now)) return;

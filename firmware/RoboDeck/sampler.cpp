@@ -23,11 +23,15 @@ void Sampler::commit() {
   advance();
 }
 
-void Sampler::skipTo(uint32_t now) {
+bool Sampler::due(uint32_t now) {
   // A batch's span in ms, in 16 bits where it fits them (no 32-bit division).
   int32_t window = kBatchMax <= 65 ? (int32_t)((uint16_t)(kBatchMax * 1000u) / rate_)
                                    : (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
-  while ((int32_t)(now - next_.ms) >= window) advance();
+  for (;;) {
+    int32_t late = (int32_t)(now - next_.ms);
+    if (late < window) return late >= 0;
+    advance();  // skipped after a stall
+  }
 }
 
 }  // namespace rd
