@@ -61,10 +61,6 @@ void setLed(bool on) {
 #endif
 }
 
-void applyMotors() {
-  motorsApply(drive.left_, drive.right_);  // so tel's m is what the pins show
-}
-
 // ---------------------------------------------------------------- sending
 
 // The messages (msg_write.h): their text, then the variables it shows.
@@ -130,11 +126,10 @@ void onMessage(uint32_t now) {
   }
   switch (c.type) {
     case Msg::kDrive:
-      if (drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now)) applyMotors();
+      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now);
       break;
     case Msg::kStop:
       drive.stop(c.v[fSeq]);
-      applyMotors();
       break;
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
@@ -164,8 +159,7 @@ void retryLater(uint16_t now) {
 }
 
 void linkDown(uint32_t now, const char *why) {
-  drive.reset();
-  applyMotors();  // at once on link loss
+  drive.reset();  // the motors follow at once, in the same loop()
   setLed(false);
   logLine(PSTR("link down: "), why);
   if (!direct()) retryLater(now);
@@ -237,10 +231,10 @@ void robotLoop() {
   watchdogFeed();
   platformTick();
   serviceLink(now);
-  if (drive.expire(now)) {
-    applyMotors();
-    logLine(PSTR("failsafe: drive timeout"));
-  }
+  if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
+  // The pins follow the drive state every loop, right after the messages
+  // and the timeout changed it (so a tel's m is what they show).
+  motorsApply(drive.left_, drive.right_);
   if (link.open()) {
     telemetry(now);
     if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
