@@ -126,11 +126,11 @@ void onMessage(uint32_t now) {
   }
   switch (c.type) {
     case Msg::kDrive:
-      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now);
+    case Msg::kStop: {  // a stop is a drive to 0 that always applies
+      bool stop = c.type == Msg::kStop;
+      drive.drive(stop ? 0 : (int8_t)c.v[fL], stop ? 0 : (int8_t)c.v[fR], c.v[fSeq], now, stop);
       break;
-    case Msg::kStop:
-      drive.stop(c.v[fSeq]);
-      break;
+    }
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
     case Msg::kIgnored: break;
