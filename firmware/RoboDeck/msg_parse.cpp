@@ -10,12 +10,12 @@ namespace {
 // Every text the reader and `err` need, NUL-separated, in enum Text order.
 const char kTexts[] PROGMEM =
     "t\0l\0r\0rate\0timeout\0seq\0id\0"                       // keys (Field)
-    "drive\0stop\0ping\0cfg\0pong\0err\0null\0"               // types (pong, err need no action)
+    "drive\0stop\0ping\0cfg\0pong\0err\0"                     // types (pong, err need no action)
     "bad_json\0bad_type\0bad_field\0"                         // codes
     "must be an integer\0out of range\0missing\0"             // problems
     "not a JSON object\0t missing or unknown\0";              // messages
-constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
-constexpr uint8_t kTypes = kTextNull - kTextTypes;
+constexpr uint8_t kNames = kTextCodes;  // keys and types are looked up
+constexpr uint8_t kTypes = kTextCodes - kTextTypes;
 static_assert(kRateMax <= kTimeoutMax, "the reader checks rate and timeout below kTimeoutMax");
 
 // The fields each type must carry (cfg: may), a bit per Field, by type.
@@ -53,9 +53,6 @@ bool ends(const uint8_t *v) {
   return *v == ',' || (*v | 0x20) == '}';
 }
 
-// What a value of ours was, beyond Problem: null (its low bits are kNotInteger).
-constexpr uint8_t kNull = 5;
-
 /**
  * The Problem with field `f`'s value, 0 if it is an integer in range. Its
  * value is set to the integer, or to -1 (cfg's "keep") if it is none.
@@ -65,7 +62,6 @@ uint8_t integer(Command &out, uint8_t f, uint16_t rateMax) {
   const uint8_t *v = out.at[f];
   if (!v) return (uint8_t)Problem::kMissing;
   v = skip(v);
-  if (find(v, 4) == kTextNull && ends(v + 4)) return kNull;
   bool neg = *v == '-';
   v += neg;
   if ((uint8_t)(*v - '0') > 9) return (uint8_t)Problem::kNotInteger;
@@ -154,10 +150,10 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   for (uint8_t f = fT; need; f++, need >>= 1) {
     if (!(need & 1)) continue;
     uint8_t problem = integer(out, f, rateMax);
-    if (problem && !(m == Msg::kCfg && problem >= (uint8_t)Problem::kMissing)) {  // cfg: missing or null keeps
+    if (problem && !(m == Msg::kCfg && problem == (uint8_t)Problem::kMissing)) {  // cfg: missing keeps
       r.error = ParseError::kBadField;
       r.field = f;
-      r.problem = (Problem)(problem & 3);
+      r.problem = (Problem)problem;
       break;
     }
   }

@@ -5,7 +5,7 @@
 // the next string is a key (the first after `{` or a top-level comma). It
 // notes where each of our keys ends (the last of each name). Then only the
 // fields the message's type needs are read, from there: `t`'s type name,
-// and integers (or null, cfg's "keep"), each of which must be followed by
+// and integers (cfg's absent ones "keep"), each of which must be followed by
 // nothing but white space before a separator. Everything else is skipped
 // unchecked, so the reader is smaller than a JSON validator; the frames it
 // takes that the app would refuse are listed in docs/firmware.md. Unknown
@@ -45,13 +45,12 @@ ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Co
 
 /**
  * The texts of `err`, as P-strings: key names (by Field), then message type
- * names (by Msg), `null`, then error codes, problems and messages at the
+ * names (by Msg), then error codes, problems and messages at the
  * offsets below.
  */
 enum Text : uint8_t {
   kTextTypes = kFields,
-  kTextNull = kTextTypes + 6,
-  kTextCodes = kTextNull + 1,        // bad_json, bad_type, bad_field (ParseError - 1)
+  kTextCodes = kTextTypes + 6,       // bad_json, bad_type, bad_field (ParseError - 1)
   kTextProblems = kTextCodes + 3,    // by Problem - 1
   kTextMessages = kTextProblems + 3  // the msg of bad_json and of bad_type
 };
