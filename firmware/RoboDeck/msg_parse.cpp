@@ -55,10 +55,9 @@ bool ends(const uint8_t *v) {
 
 /**
  * The Problem with field `f`'s value, 0 if it is an integer in range. Its
- * value is set to the integer, or to -1 (cfg's "keep") if it is none.
+ * value is set to the integer if it is one (and left as it was otherwise).
  */
 uint8_t integer(Command &out, uint8_t f, uint16_t rateMax) {
-  out.v[f] = -1;
   const uint8_t *v = out.at[f];
   if (!v) return (uint8_t)Problem::kMissing;
   v = skip(v);

@@ -27,8 +27,8 @@ enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 /** A parsed message: its type and the values of its fields, by Field. */
 struct Command {
   Msg type;
-  int32_t v[kFields];             // only the type's fields are set; cfg: rate or timeout -1 = keep
-  const uint8_t *at[kFields];     // the reader's own: where each key ended
+  int32_t v[kFields];          // only the type's fields are set (cfg: those that came)
+  const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep)
 };
 
 /** Result of a parse: an error value, with what to tell the peer. */

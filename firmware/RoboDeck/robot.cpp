@@ -108,12 +108,12 @@ void telemetry(uint32_t now) {
 // ---------------------------------------------------------------- receiving
 
 void configure(const Command &c, uint32_t now) {
-  if (c.v[fRate] >= 0) {  // -1: keep
+  if (c.at[fRate]) {  // absent: keep
     sendTel();  // the pending batch was sampled at the old rate
     rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.v[fTimeout] >= 0) drive.timeout = (uint16_t)c.v[fTimeout];
+  if (c.at[fTimeout]) drive.timeout = (uint16_t)c.v[fTimeout];
   link.sendText(writeMessage, kHello);
 }
 

@@ -59,11 +59,11 @@ TEST_CASE("valid commands") {
   REQUIRE(parse(R"({"t":"ping","id":0,"extra":[1,{"a":[true,false,null]},"x\"\\\u00e9"]})", c));
   CHECK((c.type == Msg::kPing && c.v[rd::fId] == 0));
   REQUIRE(parse(R"({"t":"cfg","rate":1000})", c));
-  CHECK((c.type == Msg::kCfg && c.v[rd::fRate] == 1000 && c.v[rd::fTimeout] == -1));
+  CHECK((c.type == Msg::kCfg && c.v[rd::fRate] == 1000 && !c.at[rd::fTimeout]));  // absent: keep
   REQUIRE(parse(R"({"t":"cfg","timeout":50})", c));
-  CHECK((c.v[rd::fRate] == -1 && c.v[rd::fTimeout] == 50));
+  CHECK((!c.at[rd::fRate] && c.at[rd::fTimeout] && c.v[rd::fTimeout] == 50));
   REQUIRE(parse(R"({"t":"cfg"})", c));
-  CHECK((c.v[rd::fRate] == -1 && c.v[rd::fTimeout] == -1));
+  CHECK((!c.at[rd::fRate] && !c.at[rd::fTimeout]));
   REQUIRE(parse(R"({"t":"drive","l":-0,"r":0,"seq":1,"l":5})", c));
   CHECK(c.v[rd::fL] == 5);  // the last duplicate wins, as in the app
   REQUIRE(parse(R"({"t":"cfg","timeout"0,"timeout":70})", c));
