@@ -122,8 +122,9 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
     if (c == '"') {
       const uint8_t *text = p + 1;
       do {  // to the closing quote; what a backslash escapes is not checked
-        if (*p == '\\' && ++p >= end) return r;
-        if (++p >= end) return r;
+        uint8_t step = 1 + (*p == '\\');  // past an escaped character too
+        if (end - p <= step) return r;
+        p += step;
       } while (*p != '"');
       if (key && depth == 1) {  // a key: its value follows
         uint8_t f = find(text, (uint16_t)(p - text));
