@@ -106,7 +106,7 @@ const char *text(uint8_t index) {
 }
 
 RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
-  ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
+  ParseResult r = {ParseError::kBadJson, kTextMessages, 0, 0};
   const uint8_t **at = out.at;  // after each of our keys, the last one of each name
   memset(at, 0, sizeof out.at);
   const uint8_t *end = p + len;
@@ -142,9 +142,11 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   if (depth || !opened) return r;
   uint8_t t = typeAt(at[fT]);
   r.error = ParseError::kBadType;
+  r.msg = kTextMessages + 1;
   if (t >= kTypes) return r;
   Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
-  out.type = r.type = m;
+  out.type = m;
+  r.msg = (uint8_t)(kTextTypes + t);
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);  // a bit per field, fT's never set
   for (uint8_t f = fT; need; f++, need >>= 1) {
@@ -153,7 +155,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
     if (problem && !(m == Msg::kCfg && problem == (uint8_t)Problem::kMissing)) {  // cfg: missing keeps
       r.error = ParseError::kBadField;
       r.field = f;
-      r.problem = (Problem)problem;
+      r.problem = (uint8_t)(kTextProblems - 1 + problem);
       break;
     }
   }

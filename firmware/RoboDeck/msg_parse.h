@@ -21,7 +21,20 @@ constexpr uint8_t kJsonDepth = 8;
 /** The keys the robot reads, in the order of Command::v (and of the key names). */
 enum Field : uint8_t { fT, fL, fR, fRate, fTimeout, fSeq, fId, kFields };
 enum class Msg : uint8_t { kDrive, kStop, kPing, kCfg, kIgnored };
-enum class ParseError : uint8_t { kOk, kBadJson, kBadType, kBadField };
+
+/**
+ * The texts of `err`, as P-strings: key names (by Field), then message type
+ * names (by Msg), then error codes, problems and messages at the
+ * offsets below.
+ */
+enum Text : uint8_t {
+  kTextTypes = kFields,
+  kTextCodes = kTextTypes + 6,       // bad_json, bad_type, bad_field
+  kTextProblems = kTextCodes + 3,    // by Problem - 1
+  kTextMessages = kTextProblems + 3  // the msg of bad_json and of bad_type
+};
+/** An error is the index of its code's text (so an err's parts are all text indexes). */
+enum class ParseError : uint8_t { kOk, kBadJson = kTextCodes, kBadType, kBadField };
 enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 
 /** A parsed message: its type and the values of its fields, by Field. */
@@ -31,29 +44,18 @@ struct Command {
   const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep)
 };
 
-/** Result of a parse: an error value, with what to tell the peer. */
+/** Result of a parse: an error value, with what to tell the peer as the reader's texts (text()). */
 struct ParseResult {
   ParseError error;
-  Msg type;          // for kBadField: which message the field belongs to
-  uint8_t field;     // for kBadField: the Field
-  Problem problem;
+  uint8_t msg;      // kBadJson, kBadType: the message; kBadField: the name of the field's message type
+  uint8_t field;    // kBadField: the field's name (its Field)
+  uint8_t problem;  // kBadField: what is wrong with it
   explicit operator bool() const { return error == ParseError::kOk; }
 };
 
 /** Parse one text frame; `rateMax` (at most kTimeoutMax) is the highest sample rate this robot takes. */
 ParseResult parseCommand(const uint8_t *text, uint16_t len, uint16_t rateMax, Command &out);
 
-/**
- * The texts of `err`, as P-strings: key names (by Field), then message type
- * names (by Msg), then error codes, problems and messages at the
- * offsets below.
- */
-enum Text : uint8_t {
-  kTextTypes = kFields,
-  kTextCodes = kTextTypes + 6,       // bad_json, bad_type, bad_field (ParseError - 1)
-  kTextProblems = kTextCodes + 3,    // by Problem - 1
-  kTextMessages = kTextProblems + 3  // the msg of bad_json and of bad_type
-};
 const char *text(uint8_t index);
 
 }  // namespace rd

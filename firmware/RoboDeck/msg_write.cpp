@@ -91,18 +91,9 @@ void writeErr(Out &out, const char *code, const char *msg) {
 }
 
 void writeParseError(Out &out, const void *result) {
-  const ParseResult &r = *static_cast<const ParseResult *>(result);
-  uint8_t e = (uint8_t)r.error;
-  errText[0] = (uint8_t)(kTextCodes - 1 + e);
-  if (r.error != ParseError::kBadField) {
-    errText[1] = (uint8_t)(kTextMessages - 1 + e);
-    writeMessage(out, kParseErr);
-    return;
-  }
-  errText[1] = (uint8_t)(kTextTypes + (uint8_t)r.type);
-  errText[2] = r.field;
-  errText[3] = (uint8_t)(kTextProblems - 1 + (uint8_t)r.problem);
-  writeMessage(out, kFieldErr);
+  static_assert(sizeof(ParseResult) == sizeof errText, "a ParseResult is err's parts");
+  memcpy(errText, result, sizeof errText);
+  writeMessage(out, errText[0] != (uint8_t)ParseError::kBadField ? kParseErr : kFieldErr);
 }
 
 }  // namespace rd
