@@ -144,7 +144,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   r.error = ParseError::kBadType;
   r.msg = kTextMessages + 1;
   if (t >= kTypes) return r;
-  Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
+  Msg m = (Msg)t;
   out.type = m;
   r.msg = (uint8_t)(kTextTypes + t);
   r.error = ParseError::kOk;

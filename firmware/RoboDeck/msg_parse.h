@@ -20,7 +20,8 @@ constexpr uint8_t kJsonDepth = 8;
 
 /** The keys the robot reads, in the order of Command::v (and of the key names). */
 enum Field : uint8_t { fT, fL, fR, fRate, fTimeout, fSeq, fId, kFields };
-enum class Msg : uint8_t { kDrive, kStop, kPing, kCfg, kIgnored };
+// By the order of the type names; pong and err need no action (an err answered would be a loop).
+enum class Msg : uint8_t { kDrive, kStop, kPing, kCfg, kPong, kErr };
 
 /**
  * The texts of `err`, as P-strings: key names (by Field), then message type

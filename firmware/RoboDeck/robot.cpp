@@ -133,7 +133,7 @@ void onMessage(uint32_t now) {
     }
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
-    case Msg::kIgnored: break;
+    default: break;  // pong, err
   }
 }
 

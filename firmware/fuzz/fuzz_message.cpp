@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           (c.at[rd::fTimeout] && (v[rd::fTimeout] < 50 || v[rd::fTimeout] > 10000)))
         abort();
       break;
-    case rd::Msg::kIgnored:
+    case rd::Msg::kPong:
+    case rd::Msg::kErr:
       break;
   }
   return 0;

@@ -75,9 +75,9 @@ TEST_CASE("valid commands") {
   REQUIRE(parse(R"({"t":"stop","seq":3,"n":[],"o":{},"e":-1.5E+3,"s":"timeout"})", c));
   CHECK(c.v[rd::fSeq] == 3);
   REQUIRE(parse(R"({"t":"pong","id":3})", c));
-  CHECK(c.type == Msg::kIgnored);
+  CHECK(c.type == Msg::kPong);
   REQUIRE(parse(R"({"t":"err","code":"x","msg":"y"})", c));
-  CHECK(c.type == Msg::kIgnored);
+  CHECK(c.type == Msg::kErr);
 }
 
 TEST_CASE("every malformed frame gets the app's error code") {
