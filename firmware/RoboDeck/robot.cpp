@@ -154,7 +154,8 @@ void linkUp(uint32_t now) {
 void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
-  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
+  uint16_t jitter = random16();  // first: less to keep across the call
+  nextAttempt = (uint16_t)(now + backoff - (jitter & (backoff / 2)));
   backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 

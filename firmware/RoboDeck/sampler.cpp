@@ -10,10 +10,11 @@ RD_NOINLINE void Sampler::start(uint16_t rate, uint32_t now) {
 RD_BY_POINTER void Sampler::advance() {
   // next += 1000 / rate ms, keeping the remainder so no rate drifts: by
   // subtraction, with no division (at most 1000 steps of a few cycles, at 1 Hz).
-  uint16_t frac = frac_ + 1000, ms = 0;
+  uint16_t frac = frac_ + 1000;
+  uint32_t ms = next_.ms;
   while (frac >= rate_) frac -= rate_, ms++;
   frac_ = frac;
-  next_.ms += ms;
+  next_.ms = ms;
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
