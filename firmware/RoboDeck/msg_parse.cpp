@@ -1,5 +1,7 @@
 #include "msg_parse.h"
 
+#include <stddef.h>
+
 #include "rd_config.h"
 #include "rd_pgm.h"
 
@@ -108,7 +110,9 @@ const char *text(uint8_t index) {
 RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
   ParseResult r = {ParseError::kBadJson, kTextMessages, 0, 0};
   const uint8_t **at = out.at;  // after each of our keys, the last one of each name
-  memset(at, 0, sizeof out.at);
+  // Every key absent and every value 0 (so a stop's l and r are 0), in one go.
+  static_assert(offsetof(Command, at) == offsetof(Command, v) + sizeof out.v, "Command");
+  memset(out.v, 0, sizeof out.v + sizeof out.at);
   const uint8_t *end = p + len;
   bool opened = false, key = true;  // key: the next string is a key
   uint8_t depth = 0;

@@ -41,8 +41,8 @@ enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 /** A parsed message: its type and the values of its fields, by Field. */
 struct Command {
   Msg type;
-  int32_t v[kFields];          // only the type's fields are set (cfg: those that came)
-  const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep)
+  int32_t v[kFields];          // the type's fields (cfg: those that came); the others 0
+  const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep); right after v
 };
 
 /** Result of a parse: an error value, with what to tell the peer as the reader's texts (text()). */

@@ -126,11 +126,9 @@ void onMessage(uint32_t now) {
   }
   switch (c.type) {
     case Msg::kDrive:
-    case Msg::kStop: {  // a stop is a drive to 0 that always applies
-      bool stop = c.type == Msg::kStop;
-      drive.drive(stop ? 0 : (int8_t)c.v[fL], stop ? 0 : (int8_t)c.v[fR], c.v[fSeq], now, stop);
+    case Msg::kStop:  // a stop is a drive to 0 (its l and r read 0) that always applies
+      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, c.type == Msg::kStop);
       break;
-    }
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
     default: break;  // pong, err

@@ -56,6 +56,7 @@ TEST_CASE("valid commands") {
   CHECK((c.type == Msg::kDrive && c.v[rd::fL] == 60 && c.v[rd::fR] == -100 && c.v[rd::fSeq] == 7));
   REQUIRE(parse(" {\n\"seq\" : 2147483647 ,\t\"t\":\"stop\"}\r\n", c));
   CHECK((c.type == Msg::kStop && c.v[rd::fSeq] == 2147483647));
+  CHECK((c.v[rd::fL] == 0 && c.v[rd::fR] == 0));  // a stop's wheels read 0 (the last drive's are gone)
   REQUIRE(parse(R"({"t":"ping","id":0,"extra":[1,{"a":[true,false,null]},"x\"\\\u00e9"]})", c));
   CHECK((c.type == Msg::kPing && c.v[rd::fId] == 0));
   REQUIRE(parse(R"({"t":"cfg","rate":1000})", c));
