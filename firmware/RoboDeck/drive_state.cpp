@@ -2,8 +2,8 @@
 
 namespace rd {
 
-bool DriveState::drive(int8_t l, int8_t r, int32_t seq, uint32_t now) {
-  if (seq <= ack_) return false;  // stale: a newer command was already applied
+bool DriveState::drive(int8_t l, int8_t r, int32_t seq, uint32_t now, bool always) {
+  if (!always && seq <= ack_) return false;  // stale: a newer command was already applied
   left_ = l, right_ = r, ack_ = seq;
   lastDrive_ = (uint16_t)now;
   return true;

@@ -16,10 +16,11 @@ class DriveState {
   constexpr explicit DriveState(uint16_t timeoutMs) : timeout(timeoutMs) {}
 
   /** Boot or link loss: motors off, and the next link starts from seq 0. */
-  void reset() { left_ = right_ = 0, ack_ = 0; }
-  /** Returns true if the drive was applied (its seq is newer). */
-  bool drive(int8_t l, int8_t r, int32_t seq, uint32_t now);
-  void stop(int32_t seq) { left_ = right_ = 0, ack_ = seq; }
+  void reset() { stop(0); }
+  /** Returns true if the drive was applied: its seq is newer, or `always` (a stop). */
+  bool drive(int8_t l, int8_t r, int32_t seq, uint32_t now, bool always = false);
+  /** Always applied, whatever its seq. */
+  void stop(int32_t seq) { drive(0, 0, seq, lastDrive_, true); }
   /** Returns true if this call stopped the motors because drives stopped coming. */
   bool expire(uint32_t now);
 

@@ -12,24 +12,17 @@ namespace {
 // Every text the reader and `err` need, NUL-separated, in enum Text order.
 const char kTexts[] PROGMEM =
     "t\0l\0r\0rate\0timeout\0seq\0id\0"                       // keys (Field)
-    "drive\0stop\0ping\0cfg\0pong\0err\0null\0"               // types (pong, err need no action)
+    "drive\0stop\0ping\0cfg\0pong\0err\0"                     // types (pong, err need no action)
     "bad_json\0bad_type\0bad_field\0"                         // codes
     "must be an integer\0out of range\0missing\0"             // problems
     "not a JSON object\0t missing or unknown\0";              // messages
-constexpr uint8_t kNames = kTextCodes;  // keys, types and null are looked up
-constexpr uint8_t kTypes = kTextNull - kTextTypes;
+constexpr uint8_t kNames = kTextCodes;  // keys and types are looked up
+constexpr uint8_t kTypes = kTextCodes - kTextTypes;
 static_assert(kRateMax <= kTimeoutMax, "the reader checks rate and timeout below kTimeoutMax");
-constexpr uint8_t kKey = 0xFF;  // the reader's field while a key is expected
 
 // The fields each type must carry (cfg: may), a bit per Field, by type.
 const uint8_t kTypeFields[kTypes] PROGMEM = {
     1 << fL | 1 << fR | 1 << fSeq, 1 << fSeq, 1 << fId, 1 << fRate | 1 << fTimeout, 0, 0};
-
-// What a top-level value of ours was: sOk or by Problem (the low two bits
-// of null, a string and an absent value are their Problem).
-// A string's status has the index of the name it spells in its top four bits.
-enum Status : uint8_t { sOk, sNotInteger, sOutOfRange, sNull = 5, sString = 9, sMissing = 0xFF };
-static_assert(kNames < 15 && sNull < 16, "a name's index fits a string's status, under sMissing's");
 
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
@@ -46,47 +39,62 @@ uint8_t find(const uint8_t *s, uint16_t n) {
   return i;
 }
 
-/**
- * The Status of the value of field `f` written from `v` (after its key) to
- * `e` (after its last character), and in `x` its integer if it is one.
- */
-uint8_t status(const uint8_t *v, const uint8_t *e, uint8_t f, uint16_t rateMax, int32_t &x) {
-  while (v < e && (isSpace(*v) || *v == ':')) v++;  // the colon after the key
-  uint16_t n = (uint16_t)(e - v);
-  if (*v == '"')  // a whole string (a value cannot end inside one): the name it spells
-    return (uint8_t)(sString | find(v + 1, (uint16_t)(n - 2)) << 4);
-  if (find(v, n) == kTextNull) return sNull;  // x stays -1 (see value())
-  bool neg = *v == '-';
-  if (neg) v++;
-  if (v == e) return sNotInteger;
-  uint32_t u = 0;
-  for (; v < e; v++) {
-    uint8_t d = (uint8_t)(*v - '0');
-    if (d > 9) return sNotInteger;  // a fraction, an exponent or no number
-    // Past 2^31 (either sign) it is out of every field's range: it stays there.
-    u = u > 214748364u ? 0x80000000u : u * 10 + d;
-  }
-  if (u >> 31) return sOutOfRange;
-  int32_t i = (int32_t)(neg ? 0u - u : u);
-  x = i;
-  if (f >= fSeq) return i < 0 ? sOutOfRange : sOk;
-  if (u > kTimeoutMax) return sOutOfRange;  // the widest of the other ranges: the rest in 16 bits
-  int16_t lo = f <= fR ? -100 : f == fRate ? 1 : (int16_t)kTimeoutMin;
-  uint16_t span = f <= fR ? 200 : f == fRate ? rateMax - 1 : kTimeoutMax - kTimeoutMin;
-  return (uint16_t)((int16_t)i - lo) > span ? sOutOfRange : sOk;
+// The value readers below need no end: they start after a key, in a frame
+// whose brackets the scan found closed, and stop at the first character
+// that is not part of what they read, which the closing bracket never is.
+
+/** Past white space and colons (the one after a key). */
+const uint8_t *skip(const uint8_t *v) {
+  while (isSpace(*v) || *v == ':') v++;
+  return v;
+}
+
+/** Does only white space stand between `v` and the next separator (`,`, `}` or `]`)? */
+bool ends(const uint8_t *v) {
+  while (isSpace(*v)) v++;
+  return *v == ',' || (*v | 0x20) == '}';
 }
 
 /**
- * Reads field `f`'s value into `out` (out of line: the scanner keeps fewer
- * registers). A value that is not sOk leaves -1, so a later duplicate of a
- * key replaces an earlier one whole: `"timeout":0,"timeout":null` is "keep",
- * never the 0 that was out of range (a fuzzer find).
+ * The Problem with field `f`'s value, 0 if it is an integer in range. Its
+ * value is set to the integer if it is one (and left as it was otherwise).
  */
-RD_NOINLINE void value(Command &out, uint8_t f, const uint8_t *v, const uint8_t *e, uint16_t rateMax) {
-  int32_t x = -1;
-  uint8_t s = status(v, e, f, rateMax, x);
-  out.status[f] = s;
-  out.v[f] = s == sOk ? x : -1;
+uint8_t integer(Command &out, uint8_t f, uint16_t rateMax) {
+  const uint8_t *v = out.at[f];
+  if (!v) return (uint8_t)Problem::kMissing;
+  v = skip(v);
+  bool neg = *v == '-';
+  v += neg;
+  if ((uint8_t)(*v - '0') > 9) return (uint8_t)Problem::kNotInteger;
+  uint32_t u = 0;
+  for (uint8_t d; (d = (uint8_t)(*v - '0')) <= 9; v++) {
+    // Past 2^31 (either sign) it is out of every field's range: it stays there.
+    u = u > 214748364u ? 0x80000000u : u * 10 + d;
+  }
+  if (!ends(v)) return (uint8_t)Problem::kNotInteger;  // a fraction, an exponent or more text
+  if (u >> 31) return (uint8_t)Problem::kOutOfRange;
+  int32_t i = (int32_t)(neg ? 0u - u : u);
+  if (f >= fSeq) {
+    if (i < 0) return (uint8_t)Problem::kOutOfRange;
+  } else {
+    if (u > kTimeoutMax) return (uint8_t)Problem::kOutOfRange;  // the widest of the other ranges: the rest in 16 bits
+    int16_t lo = f <= fR ? -100 : f == fRate ? 1 : (int16_t)kTimeoutMin;
+    uint16_t span = f <= fR ? 200 : f == fRate ? rateMax - 1 : kTimeoutMax - kTimeoutMin;
+    if ((uint16_t)((int16_t)i - lo) > span) return (uint8_t)Problem::kOutOfRange;
+  }
+  out.v[f] = i;
+  return 0;
+}
+
+/** The type the string after the key that ended at `v` names: a Msg, or kTypes and more if none. */
+uint8_t typeAt(const uint8_t *v) {
+  if (!v) return kTypes;
+  v = skip(v);
+  if (*v != '"') return kTypes;
+  const uint8_t *s = ++v;
+  while (*v != '"') v++;  // what a backslash escapes is no name: it cannot match
+  if (!ends(v + 1)) return kTypes;
+  return (uint8_t)(find(s, (uint16_t)(v - s)) - kTextTypes);
 }
 
 }  // namespace
@@ -100,61 +108,60 @@ const char *text(uint8_t index) {
 }
 
 RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t rateMax, Command &out) {
-  ParseResult r = {ParseError::kBadJson, Msg::kIgnored, 0, Problem::kMissing};
-  // Every value -1 (cfg's "keep"), every status sMissing, in one go.
-  static_assert(offsetof(Command, status) == offsetof(Command, v) + sizeof out.v, "Command");
-  memset(out.v, 0xFF, sizeof out.v + sizeof out.status);
-  uint8_t *kind = out.status;
+  ParseResult r = {ParseError::kBadJson, kTextMessages, 0, 0};
+  const uint8_t **at = out.at;  // after each of our keys, the last one of each name
+  // Every key absent and every value 0 (so a stop's l and r are 0), in one go.
+  static_assert(offsetof(Command, at) == offsetof(Command, v) + sizeof out.v, "Command");
+  memset(out.v, 0, sizeof out.v + sizeof out.at);
   const uint8_t *end = p + len;
-  const uint8_t *from = nullptr;  // after the last key; null before `{`
-  const uint8_t *last = p;        // after the last character that is not white space
-  uint8_t depth = 0, field = kKey;
+  bool opened = false, key = true;  // key: the next string is a key
+  uint8_t depth = 0;
   for (; p < end; p++) {
     uint8_t c = *p;
     if (isSpace(c)) continue;
     if (!depth) {  // the frame is one object: `{` first, nothing after it
-      if (c != '{' || from) return r;
-      from = p;
+      if (c != '{' || opened) return r;
+      opened = true;
     }
     if (c == '"') {
       const uint8_t *text = p + 1;
       do {  // to the closing quote; what a backslash escapes is not checked
-        if (*p == '\\' && ++p >= end) return r;
-        if (++p >= end) return r;
+        uint8_t step = 1 + (*p == '\\');  // past an escaped character too
+        if (end - p <= step) return r;
+        p += step;
       } while (*p != '"');
-      if (field == kKey) {  // a key (in valid JSON at depth 1): its value follows
-        field = find(text, (uint16_t)(p - text));
-        from = p + 1;
+      if (key && depth == 1) {  // a key: its value follows
+        uint8_t f = find(text, (uint16_t)(p - text));
+        if (f < kFields) at[f] = p + 1;
+        key = false;
       }
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
-    } else if ((c | 0x20) == '}' || (c == ',' && depth == 1)) {  // } or ], or a comma
-      if (depth == 1) {
-        if (field < kFields) value(out, field, from, last, rateMax);
-        field = kKey;
-      }
-      if (c != ',') depth--;
+    } else if ((c | 0x20) == '}') {  // } or ]
+      depth--;
+    } else if (c == ',' && depth == 1) {
+      key = true;
     }
-    last = p + 1;
   }
-  if (depth || !from) return r;
-  // Only a string's status has a name in its top four bits (sMissing's are
-  // 15, above every name), so no other value of `t` gives a type.
-  uint8_t t = (uint8_t)((kind[fT] >> 4) - kTextTypes);
+  if (depth || !opened) return r;
+  uint8_t t = typeAt(at[fT]);
   r.error = ParseError::kBadType;
+  r.msg = kTextMessages + 1;
   if (t >= kTypes) return r;
-  Msg m = t > (uint8_t)Msg::kCfg ? Msg::kIgnored : (Msg)t;
-  out.type = r.type = m;
+  Msg m = (Msg)t;
+  out.type = m;
+  r.msg = (uint8_t)(kTextTypes + t);
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);  // a bit per field, fT's never set
   for (uint8_t f = fT; need; f++, need >>= 1) {
-    uint8_t s = kind[f];
-    if (!(need & 1) || s == sOk) continue;
-    if (m == Msg::kCfg && (s == sMissing || s == sNull)) continue;  // keep: v is -1
-    r.error = ParseError::kBadField;
-    r.field = f;
-    r.problem = (Problem)(s & 3);
-    break;
+    if (!(need & 1)) continue;
+    uint8_t problem = integer(out, f, rateMax);
+    if (problem && !(m == Msg::kCfg && problem == (uint8_t)Problem::kMissing)) {  // cfg: missing keeps
+      r.error = ParseError::kBadField;
+      r.field = f;
+      r.problem = (uint8_t)(kTextProblems - 1 + problem);
+      break;
+    }
   }
   return r;
 }

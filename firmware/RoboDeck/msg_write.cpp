@@ -7,7 +7,7 @@ namespace rd {
 
 namespace {
 
-/** tel's "v": the batch's rows of kChannels counts, `]` left to the next piece. */
+/** tel's "v": the batch's rows of kChannels counts, `]` left to the text. */
 void writeRows(Out &out, const Sampler &s) {
   const uint16_t *v = s.rows_[0];
   for (uint8_t i = 0; i < s.count_; i++) {
@@ -25,21 +25,15 @@ void writeRows(Out &out, const Sampler &s) {
 const char *errPart[2];
 uint8_t errText[4];
 const char kErrHead[] PROGMEM = "{\"t\":\"err\",\"code\":\"";
-const char kErrMsg[] PROGMEM = "\",\"msg\":\"";
-const char kErrEnd[] PROGMEM = "\"}";
-const char kDot[] PROGMEM = ".";
-const char kColon[] PROGMEM = ": ";
-const Piece kErr[] PROGMEM = {
-    {kErrHead, &errPart[0], Piece::kPStr}, {kErrMsg, &errPart[1], Piece::kPStr},
-    {kErrEnd, nullptr, Piece::kEnd}};
-const Piece kParseErr[] PROGMEM = {
-    {kErrHead, &errText[0], Piece::kText8}, {kErrMsg, &errText[1], Piece::kText8},
-    {kErrEnd, nullptr, Piece::kEnd}};
+const char kErrText[] PROGMEM = RD_V_TEXT RD_V_PSTR "\",\"msg\":\"" RD_V_PSTR "\"}";
+const void *const kErr[] PROGMEM = {kErrText, kErrHead, &errPart[0], &errPart[1]};
+const char kParseErrText[] PROGMEM = RD_V_TEXT RD_V_TEXT8 "\",\"msg\":\"" RD_V_TEXT8 "\"}";
+const void *const kParseErr[] PROGMEM = {kParseErrText, kErrHead, &errText[0], &errText[1]};
 // bad_field: "<type>.<field>: <problem>"
-const Piece kFieldErr[] PROGMEM = {
-    {kErrHead, &errText[0], Piece::kText8}, {kErrMsg, &errText[1], Piece::kText8},
-    {kDot, &errText[2], Piece::kText8}, {kColon, &errText[3], Piece::kText8},
-    {kErrEnd, nullptr, Piece::kEnd}};
+const char kFieldErrText[] PROGMEM =
+    RD_V_TEXT RD_V_TEXT8 "\",\"msg\":\"" RD_V_TEXT8 "." RD_V_TEXT8 ": " RD_V_TEXT8 "\"}";
+const void *const kFieldErr[] PROGMEM = {kFieldErrText, kErrHead, &errText[0], &errText[1], &errText[2],
+                                         &errText[3]};
 
 /** The pointer stored in flash at `p`. */
 const void *pointerAt(const void *p) {
@@ -54,31 +48,32 @@ const void *pointerAt(const void *p) {
 
 }  // namespace
 
-void writePieces(Out &out, const void *pieces) {
-  for (const Piece *p = static_cast<const Piece *>(pieces);; p++) {
-    out.putP(static_cast<const char *>(pointerAt(&p->text)));
-    const void *v = pointerAt(&p->var);
-    uint8_t kind = pgm_read_byte(&p->kind);
-    if (kind == Piece::kEnd) return;
-    if (kind == Piece::kText) continue;
-    if (kind == Piece::kPStr) {
-      out.putP(*static_cast<const char *const *>(v));
+void writeMessage(Out &out, const void *message) {
+  const void *const *var = static_cast<const void *const *>(message);
+  const char *text = static_cast<const char *>(pointerAt(var));
+  for (uint8_t kind; (kind = (uint8_t)pchar(text++, 0)) != 0;) {
+    if (kind >= ' ') {
+      out.put((char)kind);
       continue;
     }
-    if (kind == Piece::kText8) {
-      out.putP(text(*static_cast<const uint8_t *>(v)));
+    const void *v = pointerAt(++var);
+    if (kind <= RD_V_TEXT8[0]) {  // a text
+      const char *p = static_cast<const char *>(v);
+      if (kind == RD_V_PSTR[0]) p = *static_cast<const char *const *>(v);
+      if (kind == RD_V_TEXT8[0]) p = rd::text(*static_cast<const uint8_t *>(v));
+      out.putP(p);
       continue;
     }
-    if (kind == Piece::kRows) {
+    if (kind == RD_V_ROWS[0]) {
       writeRows(out, *static_cast<const Sampler *>(v));
       continue;
     }
     uint32_t n;  // the integer, for one call that writes them all
-    if (kind == Piece::kU32) {
+    if (kind == RD_V_U32[0]) {
       n = *static_cast<const uint32_t *>(v);
-    } else if (kind == Piece::kU16) {
+    } else if (kind == RD_V_U16[0]) {
       n = *static_cast<const uint16_t *>(v);
-    } else {  // kI8
+    } else {  // RD_V_I8
       uint8_t b = *static_cast<const uint8_t *>(v);  // an int8_t, in two's complement
       if (b & 0x80) {
         out.put('-');
@@ -92,22 +87,13 @@ void writePieces(Out &out, const void *pieces) {
 
 void writeErr(Out &out, const char *code, const char *msg) {
   errPart[0] = code, errPart[1] = msg;
-  writePieces(out, kErr);
+  writeMessage(out, kErr);
 }
 
 void writeParseError(Out &out, const void *result) {
-  const ParseResult &r = *static_cast<const ParseResult *>(result);
-  uint8_t e = (uint8_t)r.error;
-  errText[0] = (uint8_t)(kTextCodes - 1 + e);
-  if (r.error != ParseError::kBadField) {
-    errText[1] = (uint8_t)(kTextMessages - 1 + e);
-    writePieces(out, kParseErr);
-    return;
-  }
-  errText[1] = (uint8_t)(kTextTypes + (uint8_t)r.type);
-  errText[2] = r.field;
-  errText[3] = (uint8_t)(kTextProblems - 1 + (uint8_t)r.problem);
-  writePieces(out, kFieldErr);
+  static_assert(sizeof(ParseResult) == sizeof errText, "a ParseResult is err's parts");
+  memcpy(errText, result, sizeof errText);
+  writeMessage(out, errText[0] != (uint8_t)ParseError::kBadField ? kParseErr : kFieldErr);
 }
 
 }  // namespace rd

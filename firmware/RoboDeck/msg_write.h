@@ -1,11 +1,13 @@
 // The robot's JSON messages (docs/protocol.md, robot -> app), written
 // straight into an Out without building them in RAM first.
 //
-// A message is a table in flash of pieces: a constant text, then the value
-// of a variable (an integer, a P-string, the telemetry rows). One routine
-// writes any such table, so each message costs a few bytes of table rather
-// than a sequence of calls. The tables of hello, tel and pong live beside
-// the variables they show (robot.cpp); `err`'s are here.
+// A message is an array in flash of pointers: the first to its text (a
+// P-string), the others to the variables the text refers to, in order. A
+// character below ' ' in the text (JSON has none unescaped) stands for the
+// next variable and says what it is (the RD_V_* below), so a message costs
+// its text and two bytes a variable. One routine writes them all. The
+// messages hello, tel and pong live beside the variables they show
+// (robot.cpp); `err`'s are here.
 #pragma once
 
 #include <stdint.h>
@@ -18,17 +20,17 @@ namespace rd {
 
 class Sampler;
 
-/** One piece of a message: `text` (a P-string), then `var` as `kind` says. */
-struct Piece {
-  enum Kind : uint8_t { kEnd, kText, kU32, kU16, kI8, kPStr, kRows, kText8 };
-  const char *text;
-  const void *var;  // kU32..kI8: the integer; kPStr: a `const char *` P-string; kRows: a Sampler;
-                    // kText8: a uint8_t, the index of one of the reader's texts (msg_parse.h)
-  Kind kind;        // kEnd: the message ends after `text`; kText: nothing after it
-};
+// What the next variable is, as a string to write in a message's text.
+#define RD_V_TEXT "\x01"   // a P-string, written as it is (the variable is the text)
+#define RD_V_PSTR "\x02"   // a `const char *` holding a P-string
+#define RD_V_TEXT8 "\x03"  // a uint8_t, the index of one of the reader's texts (msg_parse.h)
+#define RD_V_ROWS "\x04"   // a Sampler: tel's rows, `]` left to the text
+#define RD_V_U32 "\x05"    // integers: a uint32_t,
+#define RD_V_U16 "\x06"    // a uint16_t,
+#define RD_V_I8 "\x07"     // an int8_t
 
-/** Writes the message whose pieces `pieces` points to (a Piece table in flash); a WsLink::Writer. */
-void writePieces(Out &out, const void *pieces);
+/** Writes the message `message` points to (an array of pointers in flash, above); a WsLink::Writer. */
+void writeMessage(Out &out, const void *message);
 
 /** `err` for a refused frame (`result`: its ParseResult), naming the field for bad_field; a WsLink::Writer. */
 void writeParseError(Out &out, const void *result);

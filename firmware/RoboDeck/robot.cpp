@@ -61,57 +61,40 @@ void setLed(bool on) {
 #endif
 }
 
-void applyMotors() {
-  motorsApply(drive.left_, drive.right_);  // so tel's m is what the pins show
-}
-
 // ---------------------------------------------------------------- sending
 
-// The messages (msg_write.h): constant text, then a variable's value.
+// The messages (msg_write.h): their text, then the variables it shows.
 #define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
-#define RD_HELLO_FW "\",\"fw\":\"" RD_FIRMWARE_VERSION "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":["
 #if defined(ROBODECK_HOST)  // the id from the command line
-const char kHelloHead[] PROGMEM = RD_HELLO_HEAD;
-const char kHelloFw[] PROGMEM = RD_HELLO_FW;
-#define RD_HELLO_START {kHelloHead, &config.id, Piece::kPStr}, {kHelloFw, nullptr, Piece::kText}
+#define RD_HELLO_ID RD_V_PSTR
+#define RD_HELLO_ID_VAR &config.id,
 #else  // config.h's id, in the text
-const char kHelloStart[] PROGMEM = RD_HELLO_HEAD RD_ROBOT_ID RD_HELLO_FW;
-#define RD_HELLO_START {kHelloStart, nullptr, Piece::kText}
+#define RD_HELLO_ID RD_ROBOT_ID
+#define RD_HELLO_ID_VAR
 #endif
-const char kHelloRate[] PROGMEM = "],\"rate\":";
-const char kHelloTimeout[] PROGMEM = ",\"timeout\":";
-const char kClose[] PROGMEM = "}";
-const Piece kHello[] PROGMEM = {
-    RD_HELLO_START,
-    {kChannelsJson + 1, nullptr, Piece::kText},
-    {kHelloRate, &rate, Piece::kU16},          {kHelloTimeout, &drive.timeout, Piece::kU16},
-    {kClose, nullptr, Piece::kEnd}};
-const char kTelHead[] PROGMEM = "{\"t\":\"tel\",\"seq\":";
-const char kTelMs[] PROGMEM = ",\"ms\":";
-const char kTelV[] PROGMEM = ",\"v\":";
-const char kTelM[] PROGMEM = "],\"m\":[";
-const char kComma[] PROGMEM = ",";
-const char kTelAck[] PROGMEM = "],\"ack\":";
-const Piece kTel[] PROGMEM = {
-    {kTelHead, &sampler.first_.seq, Piece::kU32}, {kTelMs, &sampler.first_.ms, Piece::kU32},
-    {kTelV, &sampler, Piece::kRows},             {kTelM, &drive.left_, Piece::kI8},
-    {kComma, &drive.right_, Piece::kI8},             {kTelAck, &drive.ack_, Piece::kU32},
-    {kClose, nullptr, Piece::kEnd}};
+const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FIRMWARE_VERSION
+                                  "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
+                                  "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
+const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &drive.timeout};
+const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+                                "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
+const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
+                                    &drive.left_, &drive.right_,       &drive.ack_};
 Command command;  // the message being handled (pong's id is read from it)
-const char kPongHead[] PROGMEM = "{\"t\":\"pong\",\"id\":";
-const Piece kPong[] PROGMEM = {{kPongHead, &command.v[fId], Piece::kU32}, {kClose, nullptr, Piece::kEnd}};
+const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
+const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
 bool sendTel() {
   if (!sampler.count()) return true;
-  bool sent = link.sendText(writePieces, kTel);
+  bool sent = link.sendText(writeMessage, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
   return sent;
 }
 
 void telemetry(uint32_t now) {
-  sampler.skipTo(now);
-  while (sampler.due(now)) {
-    if (sampler.full() && !sendTel()) return;
+  for (;;) {
+    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full
+    if (!sampler.due(now)) return;
     uint16_t *row = sampler.row();
     if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few
       RD_CHANNELS(RD_CH_READ)
@@ -120,19 +103,18 @@ void telemetry(uint32_t now) {
     }
     sampler.commit();
   }
-  if (sampler.ready()) sendTel();
 }
 
 // ---------------------------------------------------------------- receiving
 
 void configure(const Command &c, uint32_t now) {
-  if (c.v[fRate] >= 0) {  // -1: keep
+  if (c.at[fRate]) {  // absent: keep
     sendTel();  // the pending batch was sampled at the old rate
     rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.v[fTimeout] >= 0) drive.timeout = (uint16_t)c.v[fTimeout];
-  link.sendText(writePieces, kHello);
+  if (c.at[fTimeout]) drive.timeout = (uint16_t)c.v[fTimeout];
+  link.sendText(writeMessage, kHello);
 }
 
 void onMessage(uint32_t now) {
@@ -144,15 +126,12 @@ void onMessage(uint32_t now) {
   }
   switch (c.type) {
     case Msg::kDrive:
-      if (drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now)) applyMotors();
+    case Msg::kStop:  // a stop is a drive to 0 (its l and r read 0) that always applies
+      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, c.type == Msg::kStop);
       break;
-    case Msg::kStop:
-      drive.stop(c.v[fSeq]);
-      applyMotors();
-      break;
-    case Msg::kPing: link.sendText(writePieces, kPong); break;
+    case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
-    case Msg::kIgnored: break;
+    default: break;  // pong, err
   }
 }
 
@@ -166,21 +145,20 @@ void linkUp(uint32_t now) {
   // link): at boot, and every link before ended in linkDown (ws_link.h: every
   // end is a kDown, and a failed connect calls it too).
   sampler.start(rate, now);
-  link.sendText(writePieces, kHello);
+  link.sendText(writeMessage, kHello);
 }
 
 /** The next relay connect after a backoff that grows; not in direct mode, where the app reconnects. */
-void retryLater(uint32_t now) {
+void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
-  nextAttempt = (uint16_t)(now + backoff - ((uint16_t)random16() & (backoff / 2)));
-  backoff += backoff / 2;
-  if (backoff > kBackoffMaxMs) backoff = kBackoffMaxMs;
+  uint16_t jitter = random16();  // first: less to keep across the call
+  nextAttempt = (uint16_t)(now + backoff - (jitter & (backoff / 2)));
+  backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 
 void linkDown(uint32_t now, const char *why) {
-  drive.reset();
-  applyMotors();  // at once on link loss
+  drive.reset();  // the motors follow at once, in the same loop()
   setLed(false);
   logLine(PSTR("link down: "), why);
   if (!direct()) retryLater(now);
@@ -252,10 +230,10 @@ void robotLoop() {
   watchdogFeed();
   platformTick();
   serviceLink(now);
-  if (drive.expire(now)) {
-    applyMotors();
-    logLine(PSTR("failsafe: drive timeout"));
-  }
+  if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
+  // The pins follow the drive state every loop, right after the messages
+  // and the timeout changed it (so a tel's m is what they show).
+  motorsApply(drive.left_, drive.right_);
   if (link.open()) {
     telemetry(now);
     if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;

@@ -7,13 +7,14 @@ RD_NOINLINE void Sampler::start(uint16_t rate, uint32_t now) {
   next_.ms = now, frac_ = 0, count_ = 0;
 }
 
-void Sampler::advance() {
+RD_BY_POINTER void Sampler::advance() {
   // next += 1000 / rate ms, keeping the remainder so no rate drifts: by
   // subtraction, with no division (at most 1000 steps of a few cycles, at 1 Hz).
-  frac_ += 1000;
-  uint16_t ms = 0;
-  while (frac_ >= rate_) frac_ -= rate_, ms++;
-  next_.ms += ms;
+  uint16_t frac = frac_ + 1000;
+  uint32_t ms = next_.ms;
+  while (frac >= rate_) frac -= rate_, ms++;
+  frac_ = frac;
+  next_.ms = ms;
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
@@ -23,9 +24,15 @@ void Sampler::commit() {
   advance();
 }
 
-void Sampler::skipTo(uint32_t now) {
-  int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
-  while ((int32_t)(now - next_.ms) >= window) advance();
+bool Sampler::due(uint32_t now) {
+  // A batch's span in ms, in 16 bits where it fits them (no 32-bit division).
+  int32_t window = kBatchMax <= 65 ? (int32_t)((uint16_t)(kBatchMax * 1000u) / rate_)
+                                   : (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
+  for (;;) {
+    int32_t late = (int32_t)(now - next_.ms);
+    if (late < window) return late >= 0;
+    advance();  // skipped after a stall
+  }
 }
 
 }  // namespace rd

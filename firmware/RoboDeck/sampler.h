@@ -22,7 +22,8 @@ class Sampler {
 
   /** (Re)start the schedule at `now`; a pending batch is discarded. */
   void start(uint16_t rate, uint32_t now);
-  bool due(uint32_t now) const { return (int32_t)(now - next_.ms) >= 0; }
+  /** Is a sample due at `now`? Samples more than a batch late are skipped first (seq shows the gap). */
+  bool due(uint32_t now);
   bool full() const { return count_ == kBatchMax; }
   /**
    * A batch worth a `tel`: it spans kTelPeriodMs (rate * kTelPeriodMs / 1000
@@ -35,8 +36,6 @@ class Sampler {
   /** The row for the sample due now; fill it, then call commit(). */
   uint16_t *row() { return rows_[count_]; }
   void commit();
-  /** After a stall, skip samples more than a batch late; seq shows the gap. */
-  void skipTo(uint32_t now);
   /** Empty the batch after it was sent. */
   void clear() { count_ = 0; }
 
@@ -48,10 +47,11 @@ class Sampler {
   // Public for the `tel` writer (msg_write.cpp). All zero until start(): a
   // static Sampler then lives in .bss and costs no flash for an initial
   // image (start() comes before any other call).
-  uint16_t rows_[kBatchMax][kChannels] = {};
+  // The scalars first, where one instruction reaches them from the object's address.
   Point next_ = {}, first_ = {};  // the next sample due; the batch's first
   uint16_t rate_ = 0, frac_ = 0;
   uint8_t count_ = 0;
+  uint16_t rows_[kBatchMax][kChannels] = {};
 
  private:
   void advance();

@@ -40,11 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (v[rd::fId] < 0) abort();
       break;
     case rd::Msg::kCfg:
-      if (v[rd::fRate] == 0 || v[rd::fRate] > 1000 ||
-          (v[rd::fTimeout] != -1 && (v[rd::fTimeout] < 50 || v[rd::fTimeout] > 10000)))
+      if ((c.at[rd::fRate] && (v[rd::fRate] < 1 || v[rd::fRate] > 1000)) ||
+          (c.at[rd::fTimeout] && (v[rd::fTimeout] < 50 || v[rd::fTimeout] > 10000)))
         abort();
       break;
-    case rd::Msg::kIgnored:
+    case rd::Msg::kPong:
+    case rd::Msg::kErr:
       break;
   }
   return 0;
