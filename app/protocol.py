@@ -213,7 +213,8 @@ def _int(raw: Raw, t: str, name: str, lo: int, hi: int) -> int:
 
 
 def _opt_int(raw: Raw, t: str, name: str, lo: int, hi: int) -> int | None:
-    return None if raw.get(name) is None else _int(raw, t, name, lo, hi)
+    """Absent means keep; present, even as null, it must be an integer, as the robot reads it."""
+    return None if name not in raw else _int(raw, t, name, lo, hi)
 
 
 def _str(raw: Raw, t: str, name: str, *, optional: bool = False) -> str:

@@ -75,6 +75,7 @@ BAD: list[tuple[object, type[ProtocolError], str]] = [
     ('{"t": "cfg", "rate": 0}', InvalidField, "cfg.rate"),
     ('{"t": "cfg", "rate": 5000}', InvalidField, "cfg.rate"),
     ('{"t": "cfg", "timeout": 10}', InvalidField, "cfg.timeout"),
+    ('{"t": "cfg", "rate": null}', InvalidField, "cfg.rate"),
     ('{"t": "tel", "seq": 0, "ms": 0, "v": [], "m": [0, 0], "ack": 0}', InvalidField, "tel.v"),
     ('{"t": "tel", "seq": 0, "ms": 0, "v": [[1], [1, 2]], "m": [0, 0], "ack": 0}', InvalidField, "same length"),
     ('{"t": "tel", "seq": 0, "ms": 0, "v": [[1.5]], "m": [0, 0], "ack": 0}', InvalidField, "integers"),
