@@ -1,13 +1,17 @@
 // Sec-WebSocket-Accept (RFC 6455 section 4.2.2): base64(SHA-1(key + GUID)).
 //
-// SHA-1 (FIPS 180-4) for 8-bit machines: every 32-bit word is four
-// big-endian bytes and every operation a short loop over them, because an
-// AVR has no 32-bit instructions and inlined 32-bit rotates and adds cost
-// a kilobyte of flash. That is slow: a block takes some 24 ms on a 16 MHz
-// Uno (make avr-timing), and the accept value is two. So blocks are
-// hashed a bounded piece at a time by step(), once per poll, which keeps
-// every loop() call short. The context holds no pointers, so the link
-// keeps it in its receive buffer, which is idle until the handshake is over.
+// SHA-1 (FIPS 180-4) written for flash, not speed. The working variables
+// and the message schedule sit in one array, e d c b a, the new a, then
+// the 16 words of the schedule and the next one; a round computes the new
+// a and the next schedule word into their slots, and one move of the whole
+// array by a word makes d the new e, ..., the new a the new a, and w[1]
+// the new w[0]. So every word has a fixed place and no round indexes a
+// ring. Words are the machine's own (little-endian on every board we
+// build for), which makes the adds and rotates plain 32-bit arithmetic.
+// A block is hashed a bounded piece at a time by step(), once per poll,
+// which keeps every loop() call short. The context holds no pointers, so
+// the link keeps it in its receive buffer, which is idle until the
+// handshake is over.
 #pragma once
 
 #include <stdint.h>
@@ -42,13 +46,15 @@ class Sha1 {
 
  private:
   void rounds(uint8_t n);
+  void rol(uint8_t to, uint8_t n);
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
   uint8_t round_;  // of the block being hashed; 80: none
   uint8_t bytes_;  // added; 60 from endAccept() until the second block is set up, then 0
-  uint8_t t_[4];
-  uint8_t v_[20];  // a, b, c, d, e while a block is hashed
-  uint8_t h_[20];  // five big-endian words
-  uint8_t w_[64];  // the block being filled, then its schedule (a ring of 16 words)
+  // h4 .. h0 while hashing, then the digest: big-endian h0 .. h4.
+  uint8_t h_[20];
+  // Words: e, d, c, b, a, the new a, w[0] .. w[15] (the block being filled,
+  // then its schedule), the next w.
+  uint8_t s_[23 * 4];
 };
 
 /** Character `i` of the base64 (RFC 4648) of `len` bytes, '=' padding included. */
