@@ -72,14 +72,11 @@ const char *statusText(uint16_t status) {
   }
 }
 
-#if defined(ROBODECK_HOST)
-// The host's id and token come from its command line: percent-encoded here.
-void putPath(Out &out, const char *p) { out.putUrl(p); }
-#else
-// A board's id and token are config.h's constants, checked below to need no
-// encoding, so they are written as they are.
-void putPath(Out &out, const char *p) { out.putP(p); }
+#define RD_REQUEST_TAIL                                                                  \
+  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
+  "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "
 
+#if !defined(ROBODECK_HOST)
 constexpr bool hexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -93,6 +90,19 @@ constexpr bool urlSafe(const char *s) {
 static_assert(urlSafe(RD_ROBOT_ID), "RD_ROBOT_ID: letters, digits, '-', '_', '.', '~' (others as %XX)");
 static_assert(RD_MODE == RD_MODE_DIRECT || urlSafe(RD_TOKEN),
               "RD_TOKEN in relay mode: letters, digits, '-', '_', '.', '~' (others as %XX)");
+
+// A board's request is config.h's constants, so all of it up to the key is
+// one text in flash, the port as its macro's digits.
+#define RD_STR_(x) #x
+#define RD_STR(x) RD_STR_(x)
+constexpr bool isNumber(const char *s, uint32_t v, uint32_t want) {
+  return *s ? *s >= '0' && *s <= '9' && isNumber(s + 1, v * 10 + (uint32_t)(*s - '0'), want) : v == want;
+}
+static_assert(RD_MODE == RD_MODE_DIRECT || isNumber(RD_STR(RD_RELAY_PORT), 0, RD_RELAY_PORT),
+              "RD_RELAY_PORT: a plain decimal number (it is written into the request as it stands)");
+#define RD_REQUEST_HOST " HTTP/1.1\r\nHost: " RD_RELAY_HOST ":" RD_STR(RD_RELAY_PORT) RD_REQUEST_TAIL
+const char kRequest[] PROGMEM = "GET /robot/" RD_ROBOT_ID RD_REQUEST_HOST;
+const char kRequestToken[] PROGMEM = "GET /robot/" RD_ROBOT_ID "?token=" RD_TOKEN RD_REQUEST_HOST;
 #endif
 
 int8_t hexValue(uint8_t c) {
@@ -110,21 +120,26 @@ void WsHandshake::start(bool server) {
 }
 
 RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
-                               const char *token, const uint8_t nonce[16]) {
+                                           const char *token, const uint8_t nonce[16]) {
   start(false);
+#if defined(ROBODECK_HOST)
+  // The host's id and token come from its command line: percent-encoded here.
   out.putP(PSTR("GET /robot/"));
-  putPath(out, id);
+  out.putUrl(id);
   if (pchar(token, 0)) {
     out.putP(PSTR("?token="));
-    putPath(out, token);
+    out.putUrl(token);
   }
   out.putP(PSTR(" HTTP/1.1\r\nHost: "));
   out.putP(host);
   out.put(':');
   out.putU(port);
   // The key last: it is computed, the rest is one text.
-  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "));
+  out.putP(PSTR(RD_REQUEST_TAIL));
+#else
+  (void)host, (void)port, (void)id, (void)token;  // config.h's, in the text
+  out.putP(sizeof RD_TOKEN > 1 ? kRequestToken : kRequest);
+#endif
   sha().begin();
   for (uint8_t i = 0; i < kWsKeyChars; i++) {
     char c = base64At(nonce, 16, i);
