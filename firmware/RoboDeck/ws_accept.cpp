@@ -9,23 +9,27 @@ static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr uint8_t kAcceptInput = kWsKeyChars + sizeof kGuid - 1;
 static_assert(kAcceptInput == 60, "the padding below is laid out for 60 bytes");
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SHA-1 lays its words out little-endian");
-
-// h4 .. h0 (the order of e .. a in the working array).
-static const uint32_t kInit[5] PROGMEM = {0xC3D2E1F0, 0x10325476, 0x98BADCFE, 0xEFCDAB89, 0x67452301};
+static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
+                                          0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
 // In RAM: read straight by the round, with no copy out of flash.
-static const uint32_t kRoundK[4] = {0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6};
+static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
+                                    0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
 
-// Word slots of the working array.
-enum : uint8_t { kE, kD, kC, kB, kA, kNewA, kW, kNextW = kW + 16 };
+// Where each word of the working array starts: the schedule's next word,
+// w[15] .. w[0], the new a, then a .. e (in h's order).
+enum : uint8_t { kNextW = 0, kW15 = 4, kW0 = 64, kNewA = 68, kA = 72, kB = 76, kC = 80, kD = 84, kE = 88 };
 
-typedef uint32_t Word __attribute__((aligned(1), may_alias));  // the context lives in a byte buffer
-
-/** Word slot `to` rotated left by n bits. */
-RD_NOINLINE void Sha1::rol(uint8_t to, uint8_t n) {
-  uint32_t v = *(Word *)(s_ + 4 * to);
-  while (n--) v = v << 1 | v >> 31;  // a shift through the carry on an AVR
-  *(Word *)(s_ + 4 * to) = v;
+/** The big-endian word at s_[at] rotated left by n bits. */
+RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
+  uint8_t *x = s_ + at;
+  while (n--) {
+    uint8_t carry = x[0] >> 7;
+    for (uint8_t j = 4; j--;) {
+      uint8_t b = x[j];
+      x[j] = (uint8_t)(b << 1 | carry);
+      carry = b >> 7;
+    }
+  }
 }
 
 void Sha1::begin() {
@@ -34,38 +38,46 @@ void Sha1::begin() {
   round_ = 80;
 }
 
-// Byte n of the block, big-endian in its word.
-RD_NOINLINE void Sha1::add(uint8_t b) { s_[4 * kW + (bytes_++ ^ 3)] = b; }
+// Byte n of the block goes to word n / 4, counted down from w[0]'s place:
+// 4 + (60 - n rounded down to 4) + n % 4 is 4 + (n ^ 60).
+RD_NOINLINE void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
 
 // `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
-  if (!round_) memcpy(s_, h_, sizeof h_);
+  static_assert(sizeof s_ == kE + 4 && sizeof h_ == 20, "the working array's words");
+  if (!round_) memcpy(s_ + kA, h_, sizeof h_);
   do {
-    const uint8_t *k = (const uint8_t *)&kRoundK[round_++ / 20];
+    const uint8_t *k = kRoundK + 4 * (round_++ / 20);
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
     uint16_t sum = 0;
-    for (uint8_t j = 0; j < 4; j++) {
+    for (uint8_t j = 4; j--;) {
       uint8_t *p = s_ + j;
       // The schedule's next word, needed from round 16 on (6.1.2): rol1(w[13] ^ w[8] ^ w[2] ^ w[0]).
-      p[4 * kNextW] = p[4 * (kW + 13)] ^ p[4 * (kW + 8)] ^ p[4 * (kW + 2)] ^ p[4 * kW];
-      uint8_t b = p[4 * kB], c = p[4 * kC], d = p[4 * kD];
-      uint8_t f = k == (const uint8_t *)&kRoundK[0] ? (uint8_t)(d ^ (b & (c ^ d)))
-                  : k == (const uint8_t *)&kRoundK[2] ? (uint8_t)((b & c) | (d & (b | c)))
-                                                      : (uint8_t)(b ^ c ^ d);
-      sum += (uint16_t)(p[4 * kA] + f + k[j] + p[4 * kE] + p[4 * kW]);
-      p[4 * kNewA] = (uint8_t)sum;
+      p[kNextW] = p[kW0 - 4 * 13] ^ p[kW0 - 4 * 8] ^ p[kW0 - 4 * 2] ^ p[kW0];
+      uint8_t b = p[kB], c = p[kC], d = p[kD];
+      uint8_t f = k == kRoundK ? (uint8_t)(d ^ (b & (c ^ d)))
+                  : k == kRoundK + 8 ? (uint8_t)((b & c) | (d & (b | c)))
+                                     : (uint8_t)(b ^ c ^ d);
+      sum += (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0]);
+      p[kNewA] = (uint8_t)sum;
       sum >>= 8;
     }
     rol(kNextW, 1);
     rol(kA, 27);
     rol(kB, 30);
     // e = d, d = c, c = rol30(b), b = a, a = the new a, and the schedule a word on.
-    for (uint8_t i = 0; i < sizeof s_ - 4; i++) s_[i] = s_[i + 4];
+    for (uint8_t i = sizeof s_ - 1; i >= 4; i--) s_[i] = s_[i - 4];
   } while (--n);
-  if (round_ == 80)
-    for (uint8_t i = 0; i < 20; i += 4) *(Word *)(h_ + i) += *(Word *)(s_ + i);
+  if (round_ == 80) {
+    uint16_t sum = 0;
+    for (uint8_t i = sizeof h_; i--;) {
+      sum += (uint16_t)(h_[i] + s_[kA + i]);
+      h_[i] = (uint8_t)sum;
+      sum = i & 3 ? sum >> 8 : 0;  // each word on its own
+    }
+  }
 }
 
 bool Sha1::step() {
@@ -75,19 +87,10 @@ bool Sha1::step() {
   }
   // Done, or nothing to hash (no endAccept()), unless the first block just ended:
   // then the second holds the length alone, 480 bits.
-  if (bytes_ != kAcceptInput) {
-    if (!bytes_) {
-      // The digest: h4 .. h0 little-endian, reversed whole, is h0 .. h4 big-endian.
-      for (uint8_t i = 0; i < 10; i++) {
-        uint8_t t = h_[i];
-        h_[i] = h_[19 - i], h_[19 - i] = t;
-      }
-      bytes_ = 0xFF;
-    }
-    return true;
-  }
-  memset(s_ + 4 * kW, 0, 60);
-  *(Word *)(s_ + 4 * (kW + 15)) = kAcceptInput * 8;
+  if (bytes_ != kAcceptInput) return true;
+  memset(s_ + kW15, 0, 64);
+  s_[kW15 + 2] = (uint8_t)(kAcceptInput * 8 >> 8);
+  s_[kW15 + 3] = (uint8_t)(kAcceptInput * 8);
   bytes_ = 0, round_ = 0;
   return false;
 }
@@ -95,7 +98,8 @@ bool Sha1::step() {
 void Sha1::endAccept() {
   for (uint8_t i = 0; i < sizeof kGuid - 1; i++) add((uint8_t)pchar(kGuid, i));
   // The padding: 0x80 and zeros fill the first block; the length does not fit after them.
-  *(Word *)(s_ + 4 * (kW + 15)) = 0x80000000;
+  s_[kW15] = 0x80;
+  memset(s_ + kW15 + 1, 0, 3);
   round_ = 0;
 }
 

@@ -1,17 +1,18 @@
 // Sec-WebSocket-Accept (RFC 6455 section 4.2.2): base64(SHA-1(key + GUID)).
 //
-// SHA-1 (FIPS 180-4) written for flash, not speed. The working variables
-// and the message schedule sit in one array, e d c b a, the new a, then
-// the 16 words of the schedule and the next one; a round computes the new
-// a and the next schedule word into their slots, and one move of the whole
-// array by a word makes d the new e, ..., the new a the new a, and w[1]
-// the new w[0]. So every word has a fixed place and no round indexes a
-// ring. Words are the machine's own (little-endian on every board we
-// build for), which makes the adds and rotates plain 32-bit arithmetic.
-// A block is hashed a bounded piece at a time by step(), once per poll,
-// which keeps every loop() call short. The context holds no pointers, so
-// the link keeps it in its receive buffer, which is idle until the
-// handshake is over.
+// SHA-1 (FIPS 180-4) written for flash, not speed. Words are big-endian
+// bytes, and everything 32-bit is a short loop over them, as an AVR has no
+// 32-bit instructions. The working variables and the message schedule sit
+// in one array: the schedule's next word, w[15] .. w[0], the new a, then
+// a .. e. A round computes the next schedule word and the new a (f, k, e,
+// w[0] and rol5(a) added byte by byte with one carry) into their places,
+// rotates b by 30, and one move of the whole array a word up makes the new
+// a the a, a the b, ..., d the e, and w[1] the w[0]. So every word has a
+// fixed place and no round indexes a ring. That is slow: the accept value
+// takes some 77 ms on a 16 MHz Uno (make avr-timing), so blocks are hashed
+// a bounded piece at a time by step(), once per poll, which keeps every
+// loop() call short. The context holds no pointers, so the link keeps it
+// in its receive buffer, which is idle until the handshake is over.
 #pragma once
 
 #include <stdint.h>
@@ -21,8 +22,8 @@ namespace rd {
 constexpr uint8_t kWsKeyChars = 24;     // base64 of a 16-byte nonce
 constexpr uint8_t kWsAcceptChars = 28;  // base64 of a 20-byte digest
 
-// Rounds hashed per step(): about 2.4 ms on a 16 MHz AVR (make avr-timing).
-constexpr uint8_t kSha1RoundsPerStep = 8;
+// Rounds hashed per step(): about 2.1 ms on a 16 MHz AVR (make avr-timing).
+constexpr uint8_t kSha1RoundsPerStep = 4;
 static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps");
 
 /**
@@ -46,14 +47,13 @@ class Sha1 {
 
  private:
   void rounds(uint8_t n);
-  void rol(uint8_t to, uint8_t n);
+  void rol(uint8_t at, uint8_t n);
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
   uint8_t round_;  // of the block being hashed; 80: none
   uint8_t bytes_;  // added; 60 from endAccept() until the second block is set up, then 0
-  // h4 .. h0 while hashing, then the digest: big-endian h0 .. h4.
-  uint8_t h_[20];
-  // Words: e, d, c, b, a, the new a, w[0] .. w[15] (the block being filled,
-  // then its schedule), the next w.
+  uint8_t h_[20];  // h0 .. h4, then the digest
+  // Words: the schedule's next, w[15] .. w[0] (the block being filled,
+  // then its schedule), the new a, a, b, c, d, e.
   uint8_t s_[23 * 4];
 };
 
