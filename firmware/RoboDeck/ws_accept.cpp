@@ -47,7 +47,7 @@ void Sha1::rounds(uint8_t n) {
   static_assert(sizeof s_ == kE + 4 && sizeof h_ == 20, "the working array's words");
   if (!round_) memcpy(s_ + kA, h_, sizeof h_);
   do {
-    const uint8_t *k = kRoundK + 4 * (round_++ / 20);
+    const uint8_t *k = kRoundK + ((uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3);  // 4 * (round / 20)
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
