@@ -47,7 +47,8 @@ void Sha1::rounds(uint8_t n) {
   static_assert(sizeof s_ == kE + 4 && sizeof h_ == 20, "the working array's words");
   if (!round_) memcpy(s_ + kA, h_, sizeof h_);
   do {
-    const uint8_t *k = kRoundK + ((uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3);  // 4 * (round / 20)
+    uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)
+    const uint8_t *k = kRoundK + kind;
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
@@ -57,9 +58,9 @@ void Sha1::rounds(uint8_t n) {
       // The schedule's next word, needed from round 16 on (6.1.2): rol1(w[13] ^ w[8] ^ w[2] ^ w[0]).
       p[kNextW] = p[kW0 - 4 * 13] ^ p[kW0 - 4 * 8] ^ p[kW0 - 4 * 2] ^ p[kW0];
       uint8_t b = p[kB], c = p[kC], d = p[kD];
-      uint8_t f = k == kRoundK ? (uint8_t)(d ^ (b & (c ^ d)))
-                  : k == kRoundK + 8 ? (uint8_t)((b & c) | (d & (b | c)))
-                                     : (uint8_t)(b ^ c ^ d);
+      uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & (c ^ d)))
+                  : kind == 8 ? (uint8_t)((b & c) | (d & (b | c)))
+                              : (uint8_t)(b ^ c ^ d);
       sum += (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0]);
       p[kNewA] = (uint8_t)sum;
       sum >>= 8;
