@@ -72,11 +72,11 @@ void Sha1::rounds(uint8_t n) {
     for (uint8_t i = sizeof s_ - 1; i >= 4; i--) s_[i] = s_[i - 4];
   } while (--n);
   if (round_ == 80) {
-    uint16_t sum = 0;
+    uint8_t carry = 0;
     for (uint8_t i = sizeof h_; i--;) {
-      sum += (uint16_t)(h_[i] + s_[kA + i]);
+      uint16_t sum = (uint16_t)(h_[i] + s_[kA + i] + carry);
       h_[i] = (uint8_t)sum;
-      sum = i & 3 ? sum >> 8 : 0;  // each word on its own
+      carry = i & 3 ? (uint8_t)(sum >> 8) : 0;  // each word on its own
     }
   }
 }
