@@ -21,14 +21,15 @@ enum Pattern : uint8_t {
   kPHttp,        // first line: HTTP/1.1
   kPGet,         // request line: GET
   kPToken,       // request target: token=<token> between '?' or '&'
+  kP101,         // status line: 101
 };
 constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
 constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
 // Lower-case text of each pattern; the token follows Bearer's and token='s,
 // the accept value stands alone. kPatternAt: where each starts, and the end.
-const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=";
-const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53};
+const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=101";
+const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53, 56};
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
@@ -56,12 +57,11 @@ constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 // What each pattern, matched whole, adds to seen_ (in Pattern order).
 enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
-  kSHttp = 64, kSGet = 128,
+  kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, 101 for a client
 };
-const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept,
-                                        kSAuthed,    0,         0,          kSHttp,    kSGet,
-                                        kSAuthed};
-constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept;
+const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
+                                        0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
@@ -171,6 +171,8 @@ void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
 }
 
+uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
+
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
@@ -203,12 +205,11 @@ void WsHandshake::field(uint8_t c) {
   if (c == ' ') {
     element();
     if (field_ < 3) field_++;
-    pat_ = !serverRole(server_) ? kPNone : field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
+    pat_ = serverRole(server_) ? (field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone)
+                               : field_ == 1 ? kP101 : kPNone;
     return;
   }
-  if (!serverRole(server_)) {
-    if (field_ == 1) status_ = (uint16_t)(status_ * 10 + (c - '0'));
-  } else if (field_ == 1) {
+  if (serverRole(server_) && field_ == 1) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
@@ -265,7 +266,7 @@ WsHandshake::Result WsHandshake::lineEnd() {
     field_ = kName;
     bool ok = serverRole(server_) ? (seen_ & (kSGet | kSHttp)) == (kSGet | kSHttp) : seen_ & kSHttp;
     if (ok && cols <= kMaxFirstLine) return kMore;
-    status_ = serverRole(server_) ? 400 : 0;
+    if (serverRole(server_)) status_ = 400;
     return kFail;
   }
   field_ = kName;
@@ -273,8 +274,7 @@ WsHandshake::Result WsHandshake::lineEnd() {
 }
 
 WsHandshake::Result WsHandshake::end() {
-  if (!serverRole(server_))
-    return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
+  if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
   status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
   if (status_ != 101) return kFail;

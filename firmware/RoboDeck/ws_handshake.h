@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "rd_config.h"
 #include "text_out.h"
 #include "ws_accept.h"
 
@@ -56,11 +57,15 @@ class WsHandshake {
    */
   bool hashStep() { return sha().step(); }
 
-  /** Client: the server's HTTP status (0 for a bad status line). Server: the status we answer with. */
-  uint16_t status() const { return status_; }
+  /**
+   * Server: the status we answer with. Client: 101 once the status line
+   * said so, else 0 (a refusal's status is not read, only failed).
+   */
+  uint16_t status() const { return serverRole(server_) ? status_ : clientStatus(); }
 
  private:
   void start(bool server);
+  uint16_t clientStatus() const;
   Result lineEnd();
   Result end();
   void field(uint8_t c);
@@ -72,7 +77,7 @@ class WsHandshake {
   uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
   // start() zeroes everything from status_ up to server_ at once.
-  uint16_t status_ = 0;
+  uint16_t status_ = 0;  // server: the answer
   uint8_t seen_ = 0;    // a bit per kind of pattern matched
   uint16_t hash_ = 0;   // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against
