@@ -33,7 +33,7 @@ static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps"
 class Sha1 {
  public:
   void begin();
-  /** Adds a character of the key (at most kWsKeyChars). */
+  /** Adds a character of the key (at most kWsKeyChars, or one more that only counts). */
   void add(uint8_t b);
   /** The accept value (4.2.2): the GUID after the key, and the padding. */
   void endAccept();
@@ -44,6 +44,8 @@ class Sha1 {
    */
   bool step();
   const uint8_t *digest() const { return h_; }
+  /** Bytes added since begin(). */
+  uint8_t added() const { return bytes_; }
 
  private:
   void rounds(uint8_t n);

@@ -190,8 +190,8 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
   } else if (field_ != kValue) {
     field(c);
   } else if (serverRole(server_) && pat_ == kPKey) {
-    // Hashed as it comes; a longer key is refused, and never hashed past its length.
-    if (c != ' ' && keyLen_ <= kWsKeyChars && keyLen_++ < kWsKeyChars) sha().add(c);
+    // Hashed as it comes; a longer key is refused: its 25th character, stored, says so.
+    if (c != ' ' && sha().added() <= kWsKeyChars) sha().add(c);
   } else if (c == ',' && pat_ <= kLists) {
     element();
   } else {
@@ -275,7 +275,7 @@ WsHandshake::Result WsHandshake::lineEnd() {
 
 WsHandshake::Result WsHandshake::end() {
   if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
-  bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
+  bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && sha().added() == kWsKeyChars;
   status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
   if (status_ != 101) return kFail;
   sha().endAccept();  // hashed by hashStep() before the 101 is written

@@ -84,7 +84,6 @@ class WsHandshake {
   uint8_t at_ = 0;      // characters matched so far, or kNoMatch
   uint8_t col_ = 0;     // characters in this line (saturating)
   uint8_t field_ = 0;   // first line: field number; then kName or kValue
-  uint8_t keyLen_ = 0;  // server: characters of Sec-WebSocket-Key
   uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
   bool server_ = false;
 };
