@@ -225,36 +225,38 @@ void WsHandshake::field(uint8_t c) {
   match((char)c);
 }
 
-// The end of a list element or field: was the pattern matched whole?
-void WsHandshake::element() {
-  bool fold;
-  if (at_ != kNoMatch && !want(at_, fold)) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
-  at_ = 0, pct_ = 0;
-}
-
-void WsHandshake::match(char c) {
-  if (at_ == kNoMatch) return;
-  bool fold;
-  char w = want(at_, fold);
-  if (w && (c == w || (fold && (c | 0x20) == w))) at_++;
-  else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
-}
-
-// Character `pos` of the current pattern, 0 past its end. `fold`: from
-// the fixed text, which any case matches; the accept value and token must
-// match exactly.
-char WsHandshake::want(uint8_t pos, bool &fold) const {
+// A character of the current field or list element, or its end: was the
+// pattern then matched whole? The fixed text matches in any case; the
+// accept value and the token must match exactly.
+void WsHandshake::match(char c, bool end) {
+  uint8_t pos = at_;
+  if (pos != kNoMatch) {
+    // Character `pos` of the pattern (0 past its end): its text, then what is computed.
 #if defined(pgm_read_word)  // this pattern's start and the next's, in one read (little-endian cores)
-  uint16_t ends = pgm_read_word(&kPatternAt[pat_]);
-  uint8_t at = (uint8_t)ends, n = (uint8_t)((ends >> 8) - at);
+    uint16_t ends = pgm_read_word(&kPatternAt[pat_]);
+    uint8_t at = (uint8_t)ends, n = (uint8_t)((ends >> 8) - at);
 #else
-  uint8_t at = kPatternAt[pat_], n = (uint8_t)(kPatternAt[pat_ + 1] - at);
+    uint8_t at = kPatternAt[pat_], n = (uint8_t)(kPatternAt[pat_ + 1] - at);
 #endif
-  fold = pos < n;
-  if (fold) return pchar(kPatternText + at, pos);
-  pos -= n;
-  if (!serverRole(server_)) return pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
-  return pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
+    bool fold = pos < n;
+    char w;
+    if (fold) {
+      w = pchar(kPatternText + at, pos);
+    } else {
+      pos = (uint8_t)(pos - n);
+      if (!serverRole(server_))
+        w = pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
+      else
+        w = pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
+    }
+    if (!end) {
+      if (w && (c == w || (fold && (c | 0x20) == w))) at_++;
+      else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
+      return;
+    }
+    if (!w) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
+  }
+  if (end) at_ = 0, pct_ = 0;
 }
 
 WsHandshake::Result WsHandshake::lineEnd() {

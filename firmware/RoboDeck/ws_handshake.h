@@ -69,9 +69,8 @@ class WsHandshake {
   Result lineEnd();
   Result end();
   void field(uint8_t c);
-  void element();
-  void match(char c);
-  char want(uint8_t pos, bool &fold) const;
+  void element() { match(0, true); }
+  void match(char c, bool end = false);
   Sha1 &sha() const { return *reinterpret_cast<Sha1 *>(work_); }
 
   uint8_t *work_;
