@@ -4,10 +4,12 @@
 
 namespace rd {
 
-static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+// The GUID, then the padding that fills the first block: 0x80 and zeros
+// (the last one the literal's own NUL).
+static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
 // The key and the GUID: past 55 bytes, so the length takes a second block.
-constexpr uint8_t kAcceptInput = kWsKeyChars + sizeof kGuid - 1;
-static_assert(kAcceptInput == 60, "the padding below is laid out for 60 bytes");
+constexpr uint8_t kAcceptInput = kWsKeyChars + 36;
+static_assert(kWsKeyChars + sizeof kGuid == 64, "the key, the GUID and the padding fill a block");
 
 static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
                                           0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
@@ -88,7 +90,7 @@ bool Sha1::step() {
   }
   // Done, or nothing to hash (no endAccept()), unless the first block just ended:
   // then the second holds the length alone, 480 bits.
-  if (bytes_ != kAcceptInput) return true;
+  if (bytes_ != 64) return true;
   memset(s_ + kW15, 0, 64);
   s_[kW15 + 2] = (uint8_t)(kAcceptInput * 8 >> 8);
   s_[kW15 + 3] = (uint8_t)(kAcceptInput * 8);
@@ -97,10 +99,8 @@ bool Sha1::step() {
 }
 
 void Sha1::endAccept() {
-  for (uint8_t i = 0; i < sizeof kGuid - 1; i++) add((uint8_t)pchar(kGuid, i));
-  // The padding: 0x80 and zeros fill the first block; the length does not fit after them.
-  s_[kW15] = 0x80;
-  memset(s_ + kW15 + 1, 0, 3);
+  // The GUID and the padding; the length does not fit after them.
+  for (uint8_t i = 0; i < sizeof kGuid; i++) add((uint8_t)pchar(kGuid, i));
   round_ = 0;
 }
 

@@ -52,7 +52,7 @@ class Sha1 {
   void rol(uint8_t at, uint8_t n);
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
   uint8_t round_;  // of the block being hashed; 80: none
-  uint8_t bytes_;  // added; 60 from endAccept() until the second block is set up, then 0
+  uint8_t bytes_;  // added; 64 from endAccept() until the second block is set up, then 0
   uint8_t h_[20];  // h0 .. h4, then the digest
   // Words: the schedule's next, w[15] .. w[0] (the block being filled,
   // then its schedule), the new a, a, b, c, d, e.
