@@ -108,8 +108,13 @@ RD_NOINLINE char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
   uint8_t bit = (uint8_t)(i * 6), at = bit >> 3;
   if (at >= len) return '=';
   uint16_t v = (uint16_t)(in[at] << 8 | (at + 1 < len ? in[at + 1] : 0));
-  uint8_t d = (uint8_t)(v >> (10 - (bit & 7)) & 63);
-  return (char)(d < 26 ? 'A' + d : d < 52 ? 'a' - 26 + d : d < 62 ? '0' - 52 + d : d == 62 ? '+' : '/');
+  uint8_t d = (uint8_t)((uint16_t)(v << (bit & 7)) >> 10);
+  // A-Z, a-z, 0-9, '+' (43) and '/' (47), each range an offset from the last.
+  uint8_t ch = (uint8_t)(d + 'A');
+  if (d >= 26) ch += 'a' - 'A' - 26;
+  if (d >= 52) ch -= 'a' + 26 - '0';
+  if (d >= 62) ch = (uint8_t)(d * 4 - 205);
+  return (char)ch;
 }
 
 void base64(const uint8_t *in, uint8_t len, char *out) {
