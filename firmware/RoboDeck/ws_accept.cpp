@@ -26,10 +26,10 @@ RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
   uint8_t *x = s_ + at;
   while (n--) {
     uint8_t carry = x[0] >> 7;
-    for (uint8_t j = 4; j--;) {
-      uint8_t b = x[j];
-      x[j] = (uint8_t)(b << 1 | carry);
-      carry = b >> 7;
+    for (uint8_t *p = x + 4; p != x;) {
+      uint16_t v = (uint16_t)(*--p << 1 | carry);
+      *p = (uint8_t)v;
+      carry = (uint8_t)(v >> 8);
     }
   }
 }
