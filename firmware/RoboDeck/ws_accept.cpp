@@ -17,9 +17,9 @@ static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0x
 static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
                                     0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
 
-// Where each word of the working array starts: the schedule's next word,
-// w[15] .. w[0], the new a, then a .. e (in h's order).
-enum : uint8_t { kNextW = 0, kW15 = 4, kW0 = 64, kNewA = 68, kA = 72, kB = 76, kC = 80, kD = 84, kE = 88 };
+// Where each word of the working array starts: the new a, a .. e (in h's
+// order), the schedule's next word, then w[15] .. w[0].
+enum : uint8_t { kNewA = 0, kA = 4, kB = 8, kC = 12, kD = 16, kE = 20, kNextW = 24, kW15 = 28, kW0 = 88 };
 
 /** The big-endian word at s_[at] rotated left by n bits. */
 RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
@@ -46,7 +46,7 @@ RD_NOINLINE void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
 
 // `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
-  static_assert(sizeof s_ == kE + 4 && sizeof h_ == 20, "the working array's words");
+  static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 20, "the working array's words");
   if (!round_) memcpy(s_ + kA, h_, sizeof h_);
   do {
     uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)

@@ -3,12 +3,12 @@
 // SHA-1 (FIPS 180-4) written for flash, not speed. Words are big-endian
 // bytes, and everything 32-bit is a short loop over them, as an AVR has no
 // 32-bit instructions. The working variables and the message schedule sit
-// in one array: the schedule's next word, w[15] .. w[0], the new a, then
-// a .. e. A round computes the next schedule word and the new a (f, k, e,
+// in one array: the new a, a .. e, the schedule's next word, then w[15] ..
+// w[0]. A round computes the next schedule word and the new a (f, k, e,
 // w[0] and rol5(a) added byte by byte with one carry) into their places,
 // rotates b by 30, and one move of the whole array a word up makes the new
-// a the a, a the b, ..., d the e, and w[1] the w[0]. So every word has a
-// fixed place and no round indexes a ring. That is slow: the accept value
+// a the a, a the b, ..., d the e, the next word w[15], ..., and w[1] the
+// w[0]. So every word has a fixed place and no round indexes a ring. That is slow: the accept value
 // takes some 77 ms on a 16 MHz Uno (make avr-timing), so blocks are hashed
 // a bounded piece at a time by step(), once per poll, which keeps every
 // loop() call short. The context holds no pointers, so the link keeps it
@@ -54,8 +54,8 @@ class Sha1 {
   uint8_t round_;  // of the block being hashed; 80: none
   uint8_t bytes_;  // added; 64 from endAccept() until the second block is set up, then 0
   uint8_t h_[20];  // h0 .. h4, then the digest
-  // Words: the schedule's next, w[15] .. w[0] (the block being filled,
-  // then its schedule), the new a, a, b, c, d, e.
+  // Words: the new a, a, b, c, d, e, the schedule's next, w[15] .. w[0]
+  // (the block being filled, then its schedule).
   uint8_t s_[23 * 4];
 };
 
