@@ -11,8 +11,8 @@ static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\
 constexpr uint8_t kAcceptInput = kWsKeyChars + 36;
 static_assert(kWsKeyChars + sizeof kGuid == 64, "the key, the GUID and the padding fill a block");
 
-static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
-                                          0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
+static const uint8_t kInit[21] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
+                                          0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0, 0};
 // In RAM: read straight by the round, with no copy out of flash.
 static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
                                     0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
@@ -35,7 +35,7 @@ RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
 }
 
 void Sha1::begin() {
-  memcpy_P(h_, kInit, sizeof h_);
+  memcpy_P(h_, kInit, sizeof h_);  // and the 0 after the digest
   bytes_ = 0;
   round_ = 80;
 }
@@ -46,8 +46,8 @@ RD_NOINLINE void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
 
 // `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
-  static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 20, "the working array's words");
-  if (!round_) memcpy(s_ + kA, h_, sizeof h_);
+  static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 21, "the working array's words");
+  if (!round_) memcpy(s_ + kA, h_, 20);
   do {
     uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)
     const uint8_t *k = kRoundK + kind;
@@ -75,7 +75,7 @@ void Sha1::rounds(uint8_t n) {
   } while (--n);
   if (round_ == 80) {
     uint8_t carry = 0;
-    for (uint8_t i = sizeof h_; i--;) {
+    for (uint8_t i = 20; i--;) {
       uint16_t sum = (uint16_t)(h_[i] + s_[kA + i] + carry);
       h_[i] = (uint8_t)sum;
       carry = i & 3 ? (uint8_t)(sum >> 8) : 0;  // each word on its own
@@ -104,17 +104,30 @@ void Sha1::endAccept() {
   round_ = 0;
 }
 
-RD_NOINLINE char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
-  uint8_t bit = (uint8_t)(i * 6), at = bit >> 3;
-  if (at >= len) return '=';
-  uint16_t v = (uint16_t)(in[at] << 8 | (at + 1 < len ? in[at + 1] : 0));
-  uint8_t d = (uint8_t)((uint16_t)(v << (bit & 7)) >> 10);
+// The 6 bits at bit i * 6 of `in`, whose byte after in[at] is readable (0 past the end).
+static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t i) {
+  return (uint8_t)((uint16_t)((hi << 8 | lo) << (i * 6 & 7)) >> 10);
+}
+
+RD_NOINLINE char base64Digit(uint8_t d) {
   // A-Z, a-z, 0-9, '+' (43) and '/' (47), each range an offset from the last.
   uint8_t ch = (uint8_t)(d + 'A');
   if (d >= 26) ch += 'a' - 'A' - 26;
   if (d >= 52) ch -= 'a' + 26 - '0';
   if (d >= 62) ch = (uint8_t)(d * 4 - 205);
   return (char)ch;
+}
+
+char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
+  uint8_t at = (uint8_t)(i * 6) >> 3;
+  if (at >= len) return '=';
+  return base64Digit(sixBits(in[at], at + 1 < len ? in[at + 1] : 0, i));
+}
+
+RD_NOINLINE char Sha1::acceptAt(uint8_t i) const {
+  uint8_t at = (uint8_t)(i * 6) >> 3;
+  if (at >= sizeof h_ - 1) return '=';
+  return base64Digit(sixBits(h_[at], h_[at + 1], i));  // h_[20] is 0
 }
 
 void base64(const uint8_t *in, uint8_t len, char *out) {

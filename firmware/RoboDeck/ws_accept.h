@@ -44,6 +44,8 @@ class Sha1 {
    */
   bool step();
   const uint8_t *digest() const { return h_; }
+  /** Character `i` of the accept value: the digest's base64. */
+  char acceptAt(uint8_t i) const;
   /** Bytes added since begin(). */
   uint8_t added() const { return bytes_; }
 
@@ -53,11 +55,14 @@ class Sha1 {
   // The scalars first: an AVR reaches 63 bytes into an object with one instruction.
   uint8_t round_;  // of the block being hashed; 80: none
   uint8_t bytes_;  // added; 64 from endAccept() until the second block is set up, then 0
-  uint8_t h_[20];  // h0 .. h4, then the digest
+  uint8_t h_[21];  // h0 .. h4, then the digest; and a 0 for acceptAt()
   // Words: the new a, a, b, c, d, e, the schedule's next, w[15] .. w[0]
   // (the block being filled, then its schedule).
   uint8_t s_[23 * 4];
 };
+
+/** The base64 (RFC 4648) character of a 6-bit value. */
+char base64Digit(uint8_t d);
 
 /** Character `i` of the base64 (RFC 4648) of `len` bytes, '=' padding included. */
 char base64At(const uint8_t *in, uint8_t len, uint8_t i);

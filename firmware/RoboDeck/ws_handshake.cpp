@@ -2,6 +2,7 @@
 
 #include "rd_config.h"
 #include "rd_pgm.h"
+#include "rd_random.h"
 
 namespace rd {
 
@@ -121,6 +122,7 @@ void WsHandshake::start(bool server) {
 
 RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                                            const char *token, const uint8_t nonce[16]) {
+  (void)nonce;  // the key's characters are drawn straight from the generator
   start(false);
 #if defined(ROBODECK_HOST)
   // The host's id and token come from its command line: percent-encoded here.
@@ -142,7 +144,8 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
 #endif
   sha().begin();
   for (uint8_t i = 0; i < kWsKeyChars; i++) {
-    char c = base64At(nonce, 16, i);
+    // 16 random bytes in base64: 21 characters of 6 bits, one of 2 (A, Q, g or w), "==".
+    char c = i < 22 ? base64Digit((uint8_t)(random16() & (i < 21 ? 63 : 48))) : '=';
     out.put(c);
     sha().add((uint8_t)c);
   }
@@ -161,7 +164,7 @@ void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status_);
   out.putP(PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
-  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(base64At(sha().digest(), 20, i));
+  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
   out.putP(PSTR("\r\n\r\n"));
 }
 
@@ -245,7 +248,7 @@ void WsHandshake::match(char c, bool end) {
     } else {
       pos = (uint8_t)(pos - n);
       if (!serverRole(server_))
-        w = pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
+        w = pat_ == kPAccept && pos < kWsAcceptChars ? sha().acceptAt(pos) : 0;
       else
         w = pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
     }

@@ -35,9 +35,12 @@ class WsHandshake {
 
   /**
    * Client side: write the upgrade request for the relay path
-   * /robot/<id> with `token` as ?token= ("" = none), using the 16-byte
-   * `nonce`, and expect the matching accept value (hashStep() until true
-   * before the response is fed). Strings are P-strings.
+   * /robot/<id> with `token` as ?token= ("" = none), and expect the
+   * matching accept value (hashStep() until true before the response is
+   * fed). Strings are P-strings. On boards host, port, id and token are
+   * config.h's, written as one flash text; only the host build writes the
+   * arguments. The key is 16 bytes drawn from random16() as they are
+   * written; `nonce` is not read (kept for the link's call).
    */
   void writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                     const char *token, const uint8_t nonce[16]);
