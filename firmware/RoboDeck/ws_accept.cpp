@@ -104,9 +104,9 @@ void Sha1::endAccept() {
   round_ = 0;
 }
 
-// The 6 bits at bit i * 6 of `in`, whose byte after in[at] is readable (0 past the end).
-static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t i) {
-  return (uint8_t)((uint16_t)((hi << 8 | lo) << (i * 6 & 7)) >> 10);
+// The 6 bits at `bit` of hi and lo, its byte and the next.
+static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t bit) {
+  return (uint8_t)((uint16_t)((hi << 8 | lo) << (bit & 7)) >> 10);
 }
 
 RD_NOINLINE char base64Digit(uint8_t d) {
@@ -119,15 +119,15 @@ RD_NOINLINE char base64Digit(uint8_t d) {
 }
 
 char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
-  uint8_t at = (uint8_t)(i * 6) >> 3;
+  uint8_t bit = (uint8_t)(i * 6), at = (uint8_t)(bit / 8);
   if (at >= len) return '=';
-  return base64Digit(sixBits(in[at], at + 1 < len ? in[at + 1] : 0, i));
+  return base64Digit(sixBits(in[at], at + 1 < len ? in[at + 1] : 0, bit));
 }
 
 RD_NOINLINE char Sha1::acceptAt(uint8_t i) const {
-  uint8_t at = (uint8_t)(i * 6) >> 3;
+  uint8_t bit = (uint8_t)(i * 6), at = (uint8_t)(bit / 8);
   if (at >= sizeof h_ - 1) return '=';
-  return base64Digit(sixBits(h_[at], h_[at + 1], i));  // h_[20] is 0
+  return base64Digit(sixBits(h_[at], h_[at + 1], bit));  // h_[20] is 0
 }
 
 void base64(const uint8_t *in, uint8_t len, char *out) {
