@@ -62,7 +62,7 @@ enum Seen : uint8_t {
 };
 const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
                                         0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
-constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kSHttp | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
@@ -179,7 +179,7 @@ uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  if (col_ < 255) col_++;
+  col_ = 1;
   if (field_ == kName) {
     if (c != ':') {
       hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
@@ -263,19 +263,11 @@ void WsHandshake::match(char c, bool end) {
 }
 
 WsHandshake::Result WsHandshake::lineEnd() {
-  bool first = field_ < kName;
+  // The first line's fields are judged with the headers', at the blank line.
   if (field_ != kName) element();
-  uint8_t cols = col_;
-  col_ = 0, hash_ = 0, pat_ = kPNone;
-  if (first) {
-    field_ = kName;
-    bool ok = serverRole(server_) ? (seen_ & (kSGet | kSHttp)) == (kSGet | kSHttp) : seen_ & kSHttp;
-    if (ok && cols <= kMaxFirstLine) return kMore;
-    if (serverRole(server_)) status_ = 400;
-    return kFail;
-  }
-  field_ = kName;
-  return cols ? kMore : end();
+  bool blank = !col_ && field_ == kName;
+  col_ = 0, hash_ = 0, pat_ = kPNone, field_ = kName;
+  return blank ? end() : kMore;
 }
 
 WsHandshake::Result WsHandshake::end() {

@@ -28,8 +28,6 @@ class WsHandshake {
   enum Result : uint8_t { kMore, kDone, kFail };
   /** Bytes of work area the handshake needs. */
   static constexpr uint16_t kWorkSize = sizeof(Sha1);
-  /** The longest first line (request or status line) accepted. */
-  static constexpr uint8_t kMaxFirstLine = 254;
 
   constexpr explicit WsHandshake(uint8_t *work) : work_(work) {}
 
@@ -84,7 +82,7 @@ class WsHandshake {
   uint16_t hash_ = 0;   // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against
   uint8_t at_ = 0;      // characters matched so far, or kNoMatch
-  uint8_t col_ = 0;     // characters in this line (saturating)
+  uint8_t col_ = 0;     // 1 once this line has a character
   uint8_t field_ = 0;   // first line: field number; then kName or kValue
   uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
   bool server_ = false;
