@@ -60,9 +60,9 @@ void Sha1::rounds(uint8_t n) {
       // The schedule's next word, needed from round 16 on (6.1.2): rol1(w[13] ^ w[8] ^ w[2] ^ w[0]).
       p[kNextW] = p[kW0 - 4 * 13] ^ p[kW0 - 4 * 8] ^ p[kW0 - 4 * 2] ^ p[kW0];
       uint8_t b = p[kB], c = p[kC], d = p[kD];
-      uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & (c ^ d)))
-                  : kind == 8 ? (uint8_t)((b & c) | (d & (b | c)))
-                              : (uint8_t)(b ^ c ^ d);
+      // Ch, Maj (where b and c differ, d decides) and Parity, around c ^ d.
+      uint8_t x = c ^ d;
+      uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & x)) : kind == 8 ? (uint8_t)(c ^ ((b ^ c) & x)) : (uint8_t)(b ^ x);
       sum += (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0]);
       p[kNewA] = (uint8_t)sum;
       sum >>= 8;
