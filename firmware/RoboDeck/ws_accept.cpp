@@ -54,7 +54,7 @@ void Sha1::rounds(uint8_t n) {
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
-    uint16_t sum = 0;
+    uint8_t carry = 0;
     for (uint8_t j = 4; j--;) {
       uint8_t *p = s_ + j;
       // The schedule's next word, needed from round 16 on (6.1.2): rol1(w[13] ^ w[8] ^ w[2] ^ w[0]).
@@ -63,9 +63,9 @@ void Sha1::rounds(uint8_t n) {
       // Ch, Maj (where b and c differ, d decides) and Parity, around c ^ d.
       uint8_t x = c ^ d;
       uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & x)) : kind == 8 ? (uint8_t)(c ^ ((b ^ c) & x)) : (uint8_t)(b ^ x);
-      sum += (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0]);
+      uint16_t sum = (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0] + carry);
       p[kNewA] = (uint8_t)sum;
-      sum >>= 8;
+      carry = (uint8_t)(sum >> 8);
     }
     rol(kNextW, 1);
     rol(kA, 27);
