@@ -187,8 +187,8 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
     }
     uint8_t p = 0;
     while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
-    // The accept is the client's to check; key and token are the server's.
-    if (p >= kPBearer ? !serverRole(server_) : p == kPAccept && serverRole(server_)) p = kPNone;
+    // The other role's headers need no filter: a server's accept, a client's
+    // key or bearer only set bits that role never asks for.
     pat_ = p, at_ = 0, field_ = kValue;
   } else if (field_ != kValue) {
     field(c);
