@@ -28,9 +28,45 @@ constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
 constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
 // Lower-case text of each pattern; the token follows Bearer's and token='s,
-// the accept value stands alone. kPatternAt: where each starts, and the end.
-const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=101";
-const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53, 56};
+// the accept value stands alone. A board leaves out the other role's
+// texts (on the host both roles run): that role never reads their bits.
+// kPatternAt: where each starts, and the end.
+#if defined(ROBODECK_HOST)
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) s
+#elif RD_MODE == RD_MODE_DIRECT
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) ""
+#else
+#define RD_SERVER_TEXT(s) ""
+#define RD_CLIENT_TEXT(s) s
+#endif
+// One X(text) per Pattern, in its order.
+#define RD_PATTERNS(X)         \
+  X("websocket")               \
+  X("upgrade")                 \
+  X("robodeck.v1")             \
+  X(RD_SERVER_TEXT("13"))      \
+  X("") /* the accept value */ \
+  X(RD_SERVER_TEXT("bearer ")) \
+  X("") /* the key */          \
+  X("") /* none */             \
+  X("http/1.1")                \
+  X(RD_SERVER_TEXT("get"))     \
+  X(RD_SERVER_TEXT("token="))  \
+  X(RD_CLIENT_TEXT("101"))
+#define RD_PATTERN_TEXT(s) s
+const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
+constexpr uint8_t kPatternLen[] = {
+#define RD_PATTERN_LEN(s) sizeof s - 1,
+    RD_PATTERNS(RD_PATTERN_LEN)
+#undef RD_PATTERN_LEN
+};
+constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t)(p - 1)) + kPatternLen[p - 1]) : 0; }
+const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
+                                      patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
+                                      patternAt(10), patternAt(11), patternAt(12)};
+static_assert(sizeof kPatternLen == kP101 + 1, "a text per pattern");
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
