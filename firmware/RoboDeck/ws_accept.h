@@ -9,7 +9,7 @@
 // rotates b by 30, and one move of the whole array a word up makes the new
 // a the a, a the b, ..., d the e, the next word w[15], ..., and w[1] the
 // w[0]. So every word has a fixed place and no round indexes a ring. That is slow: the accept value
-// takes some 77 ms on a 16 MHz Uno (make avr-timing), so blocks are hashed
+// takes some 56 ms on a 16 MHz Uno (make avr-timing), so blocks are hashed
 // a bounded piece at a time by step(), once per poll, which keeps every
 // loop() call short. The context holds no pointers, so the link keeps it
 // in its receive buffer, which is idle until the handshake is over.
@@ -22,7 +22,7 @@ namespace rd {
 constexpr uint8_t kWsKeyChars = 24;     // base64 of a 16-byte nonce
 constexpr uint8_t kWsAcceptChars = 28;  // base64 of a 20-byte digest
 
-// Rounds hashed per step(): about 2.1 ms on a 16 MHz AVR (make avr-timing).
+// Rounds hashed per step(): about 1.5 ms on a 16 MHz AVR (make avr-timing).
 constexpr uint8_t kSha1RoundsPerStep = 4;
 static_assert(80 % kSha1RoundsPerStep == 0, "a block is a whole number of steps");
 
