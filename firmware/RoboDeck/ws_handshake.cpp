@@ -198,7 +198,8 @@ void WsHandshake::expectRequest(const char *token) {
 
 void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status_);
-  out.putP(PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+  // No reason phrase: it may be empty (RFC 7230 3.1.2), and clients go by the code.
+  out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
   for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
   out.putP(PSTR("\r\n\r\n"));

@@ -330,7 +330,7 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     w.out.flush();
     if (c.status == 101) {
       CHECK(w.text ==
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Protocol: robodeck.v1\r\n"
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
     } else {
