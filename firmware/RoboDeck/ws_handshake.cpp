@@ -208,7 +208,8 @@ void WsHandshake::writeResponse(Out &out) const {
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("HTTP/1.1 "));
   out.putP(statusText(status));
-  out.putP(PSTR("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  // No body, ended by the close that follows (RFC 7230 3.3.3), so no Content-Length.
+  out.putP(PSTR("\r\nConnection: close\r\n\r\n"));
 }
 
 uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
