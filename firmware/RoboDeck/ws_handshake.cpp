@@ -254,13 +254,15 @@ void WsHandshake::field(uint8_t c) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
-    if (c == '%' || pct_) {
+    if (pct_) {  // the escape's digits: 1, 2
       int8_t v = hexValue(c);
-      if (pct_ && v < 0) at_ = kNoMatch;
-      if (!pct_++) return;
+      if (v < 0) at_ = kNoMatch;
       pctValue_ = (uint8_t)(pctValue_ << 4 | (v & 15));
-      if (pct_ < 3) return;
+      if (pct_++ < 2) return;
       pct_ = 0, c = pctValue_;
+    } else if (c == '%') {
+      pct_ = 1;
+      return;
     }
   }
   match((char)c);
