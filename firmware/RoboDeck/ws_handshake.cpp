@@ -8,6 +8,24 @@ namespace rd {
 
 namespace {
 
+// What only one role needs: a board has one role (RD_MODE), the host both.
+#if defined(ROBODECK_HOST)
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) s
+#define RD_SERVER_ONLY(...) __VA_ARGS__
+constexpr bool kServerCode = true;
+#elif RD_MODE == RD_MODE_DIRECT
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) ""
+#define RD_SERVER_ONLY(...) __VA_ARGS__
+constexpr bool kServerCode = true;
+#else
+#define RD_SERVER_TEXT(s) ""
+#define RD_CLIENT_TEXT(s) s
+#define RD_SERVER_ONLY(...)
+constexpr bool kServerCode = false;
+#endif
+
 // What a field or header value is matched against. The header patterns
 // come first, in the order of kNameHash; their text is in kPatternText.
 enum Pattern : uint8_t {
@@ -24,23 +42,14 @@ enum Pattern : uint8_t {
   kPToken,       // request target: token=<token> between '?' or '&'
   kP101,         // status line: 101
 };
-constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
+// Entries of kNameHash: a client looks up none past the accept's.
+constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
 constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
 // Lower-case text of each pattern; the token follows Bearer's and token='s,
 // the accept value stands alone. A board leaves out the other role's
 // texts (on the host both roles run): that role never reads their bits.
 // kPatternAt: where each starts, and the end.
-#if defined(ROBODECK_HOST)
-#define RD_SERVER_TEXT(s) s
-#define RD_CLIENT_TEXT(s) s
-#elif RD_MODE == RD_MODE_DIRECT
-#define RD_SERVER_TEXT(s) s
-#define RD_CLIENT_TEXT(s) ""
-#else
-#define RD_SERVER_TEXT(s) ""
-#define RD_CLIENT_TEXT(s) s
-#endif
 // One X(text) per Pattern, in its order.
 #define RD_PATTERNS(X)         \
   X("websocket")               \
@@ -76,8 +85,8 @@ const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
     0x3566,  // sec-websocket-protocol
     0x980c,  // sec-websocket-version
     0xce48,  // sec-websocket-accept
-    0xffa4,  // authorization
-    0x99d7,  // sec-websocket-key
+    RD_SERVER_ONLY(0xffa4,  // authorization
+                   0x99d7)  // sec-websocket-key
 };
 
 uint16_t nameHash(uint8_t p) {
