@@ -40,7 +40,7 @@ enum Pattern : uint8_t {
   kPHttp,        // first line: HTTP/1.1
   kPGet,         // request line: GET
   kPToken,       // request target: token=<token> between '?' or '&'
-  kP101,         // status line: 101
+  kPStatus,      // status line: HTTP/1.1 101, then anything
 };
 // Entries of kNameHash: a client looks up none past the accept's.
 constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
@@ -63,7 +63,7 @@ constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-se
   X("http/1.1")                \
   X(RD_SERVER_TEXT("get"))     \
   X(RD_SERVER_TEXT("token="))  \
-  X(RD_CLIENT_TEXT("101"))
+  X(RD_CLIENT_TEXT("http/1.1 101 "))
 #define RD_PATTERN_TEXT(s) s
 const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
 constexpr uint8_t kPatternLen[] = {
@@ -75,7 +75,7 @@ constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t
 const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
                                       patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
                                       patternAt(10), patternAt(11), patternAt(12)};
-static_assert(sizeof kPatternLen == kP101 + 1, "a text per pattern");
+static_assert(sizeof kPatternLen == kPStatus + 1, "a text per pattern");
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
@@ -103,11 +103,11 @@ constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 // What each pattern, matched whole, adds to seen_ (in Pattern order).
 enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
-  kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, 101 for a client
+  kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, the status line for a client
 };
 const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
                                         0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
-constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kSHttp | kS101;
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
@@ -162,7 +162,7 @@ int8_t hexValue(uint8_t c) {
 void WsHandshake::start(bool server) {
   server_ = server;
   memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
-  pat_ = serverRole(server) ? kPGet : kPHttp;
+  pat_ = serverRole(server) ? kPGet : kPStatus;
 }
 
 RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
@@ -250,16 +250,18 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
   return kMore;
 }
 
-// A character of the first line: "GET <target> HTTP/1.1" or "HTTP/1.1 <status> <reason>".
+// A character of the first line. A server's, "GET <target> HTTP/1.1", is
+// split into fields at spaces; a client's is matched whole against the
+// pattern "HTTP/1.1 101 ", which proves itself once complete.
 void WsHandshake::field(uint8_t c) {
+  if (!serverRole(server_)) return match((char)c);
   if (c == ' ') {
     element();
     if (field_ < 3) field_++;
-    pat_ = serverRole(server_) ? (field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone)
-                               : field_ == 1 ? kP101 : kPNone;
+    pat_ = field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
     return;
   }
-  if (serverRole(server_) && field_ == 1) {
+  if (field_ == 1) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
@@ -302,7 +304,9 @@ void WsHandshake::match(char c, bool end) {
         w = pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
     }
     if (!end) {
-      if (w && (c == w || (fold && (c | 0x20) == w))) at_++;
+      if (w && (c == w || (fold && (c | 0x20) == w))) {
+        if (++at_ == n && !serverRole(server_) && pat_ == kPStatus) seen_ |= kS101;
+      }
       else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
       return;
     }

@@ -1,8 +1,10 @@
 // The HTTP/1.1 upgrade of RFC 6455 section 4, both ways, with no I/O.
 //
 // One streaming scanner for both roles: bytes of the peer's request or
-// response are fed one at a time and nothing is buffered. The first line
-// is split into fields at spaces; a header's name is hashed as it arrives
+// response are fed one at a time and nothing is buffered. A request line
+// is split into fields at spaces, a status line matched whole against
+// "HTTP/1.1 101 "; all of it is judged at the blank line that ends the
+// headers. A header's name is hashed as it arrives
 // and, for the few names that matter, its value is matched character by
 // character against what it must hold ("websocket", our accept value, the
 // token, ...). Each match only ever sets a bit, so an unknown header, a
@@ -60,7 +62,8 @@ class WsHandshake {
 
   /**
    * Server: the status we answer with. Client: 101 once the status line
-   * said so, else 0 (a refusal's status is not read, only failed).
+   * starts "HTTP/1.1 101 ", else 0 (a refusal's status is not read, only
+   * failed).
    */
   uint16_t status() const { return serverRole(server_) ? status_ : clientStatus(); }
 

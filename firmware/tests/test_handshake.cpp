@@ -237,7 +237,8 @@ TEST_CASE("client: the server's response is checked") {
       {"no upgrade header", replace(good, "Upgrade: websocket\r\n", ""), WsHandshake::kFail, 101},
       {"no accept", replace(good, "Sec-WebSocket-Accept: @accept@\r\n", ""),
        WsHandshake::kFail, 101},
-      // A client reads no status but 101: status() says 101 or 0.
+      // A client reads no status but 101: status() says 101 once the status
+      // line starts "HTTP/1.1 101 ", else 0.
       {"unauthorized", "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
        WsHandshake::kFail, 0},
       {"another status with every header", replace(good, "101 Switching Protocols", "200 OK"),
@@ -248,7 +249,13 @@ TEST_CASE("client: the server's response is checked") {
       // then the link's deadline bounds the wait. Lines have no length limit.
       {"not HTTP", "SSH-2.0-OpenSSH\r\n", WsHandshake::kMore, 0},
       {"not HTTP, then a blank line", "SSH-2.0-OpenSSH\r\n\r\n", WsHandshake::kFail, 0},
-      {"not HTTP/1.1", replace(good, "HTTP/1.1 101", "HTTP/1.0 101"), WsHandshake::kFail, 101},
+      {"not HTTP/1.1", replace(good, "HTTP/1.1 101", "HTTP/1.0 101"), WsHandshake::kFail, 0},
+      {"status line in another case", replace(good, "HTTP/1.1 101", "http/1.1 101"), WsHandshake::kDone,
+       101},
+      {"two spaces before the status", replace(good, "HTTP/1.1 101", "HTTP/1.1  101"), WsHandshake::kFail,
+       0},
+      {"a status line with no reason", replace(good, "101 Switching Protocols", "101 "), WsHandshake::kDone,
+       101},
       {"a long status line", replace(good, "Switching Protocols", std::string(300, 'x')),
        WsHandshake::kDone, 101},
       {"values with spaces around them", replace(replace(good, ": websocket", ":   websocket  "),
