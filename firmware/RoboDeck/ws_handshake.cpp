@@ -51,18 +51,18 @@ constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-se
 // texts (on the host both roles run): that role never reads their bits.
 // kPatternAt: where each starts, and the end.
 // One X(text) per Pattern, in its order.
-#define RD_PATTERNS(X)         \
-  X("websocket")               \
-  X("upgrade")                 \
-  X("robodeck.v1")             \
-  X(RD_SERVER_TEXT("13"))      \
-  X("") /* the accept value */ \
-  X(RD_SERVER_TEXT("bearer ")) \
-  X("") /* the key */          \
-  X("") /* none */             \
-  X("http/1.1")                \
-  X(RD_SERVER_TEXT("get"))     \
-  X(RD_SERVER_TEXT("token="))  \
+#define RD_PATTERNS(X)            \
+  X("websocket")                  \
+  X("upgrade")                    \
+  X("robodeck.v1")                \
+  X(RD_SERVER_TEXT("13"))         \
+  X("") /* the accept value */    \
+  X(RD_SERVER_TEXT("bearer "))    \
+  X("") /* the key */             \
+  X("") /* none */                \
+  X(RD_SERVER_TEXT("http/1.1"))   \
+  X(RD_SERVER_TEXT("get"))        \
+  X(RD_SERVER_TEXT("token="))     \
   X(RD_CLIENT_TEXT("http/1.1 101 "))
 #define RD_PATTERN_TEXT(s) s
 const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
