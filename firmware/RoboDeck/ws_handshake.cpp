@@ -187,14 +187,15 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
   (void)host, (void)port, (void)id, (void)token;  // config.h's, in the text
   out.putP(sizeof RD_TOKEN > 1 ? kRequestToken : kRequest);
 #endif
-  sha().begin();
+  Sha1 &sha1 = sha();
+  sha1.begin();
   for (uint8_t i = 0; i < kWsKeyChars; i++) {
     // 16 random bytes in base64: 21 characters of 6 bits, one of 2 (A, Q, g or w), "==".
     char c = i < 22 ? base64Digit((uint8_t)(random16() & (i < 21 ? 63 : 48))) : '=';
     out.put(c);
-    sha().add((uint8_t)c);
+    sha1.add((uint8_t)c);
   }
-  sha().endAccept();  // hashed by hashStep() before the response is fed
+  sha1.endAccept();  // hashed by hashStep() before the response is fed
   out.putP(PSTR("\r\n\r\n"));
 }
 
