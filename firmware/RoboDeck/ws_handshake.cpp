@@ -227,7 +227,6 @@ uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  col_ = 1;
   if (field_ == kName) {
     if (c != ':') {
       hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
@@ -319,8 +318,10 @@ void WsHandshake::match(char c, bool end) {
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
   if (field_ != kName) element();
-  bool blank = !col_ && field_ == kName;
-  col_ = 0, hash_ = 0, pat_ = kPNone, field_ = kName;
+  // Blank: a header line with no name begun. (A line with no colon whose
+  // characters hash to 0, such as "0`", would pass for one: it is no HTTP.)
+  bool blank = !hash_ && field_ == kName;
+  hash_ = 0, pat_ = kPNone, field_ = kName;
   return blank ? end() : kMore;
 }
 

@@ -264,6 +264,8 @@ TEST_CASE("client: the server's response is checked") {
       {"accept in the wrong case", replace(good, "@accept@", "@upper@"), WsHandshake::kFail, 101},
       {"accept with a tail", replace(good, "@accept@", "@accept@x"), WsHandshake::kFail, 101},
       {"accept cut short", replace(good, "@accept@", "@short@"), WsHandshake::kFail, 101},
+      {"a line with no colon is skipped", replace(good, "Upgrade: websocket\r\n", "Upgrade: websocket\r\njunk\r\n"),
+       WsHandshake::kDone, 101},
       {"a key header from the server is ignored",
        replace(good, "\r\n\r\n", "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
        WsHandshake::kDone, 101},
