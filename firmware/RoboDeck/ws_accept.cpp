@@ -109,7 +109,7 @@ static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t bit) {
   return (uint8_t)((uint16_t)((hi << 8 | lo) << (bit & 7)) >> 10);
 }
 
-RD_NOINLINE char base64Digit(uint8_t d) {
+char base64Digit(uint8_t d) {
   // A-Z, a-z, 0-9, '+' (43) and '/' (47), each range an offset from the last.
   uint8_t ch = (uint8_t)(d + 'A');
   if (d >= 26) ch += 'a' - 'A' - 26;
