@@ -1,6 +1,6 @@
 #include "ws_accept.h"
 
-#include "rd_pgm.h"
+#include "rd_config.h"
 
 namespace rd {
 
@@ -124,7 +124,14 @@ char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
   return base64Digit(sixBits(in[at], at + 1 < len ? in[at + 1] : 0, bit));
 }
 
-RD_NOINLINE char Sha1::acceptAt(uint8_t i) const {
+// Out of line for a client, whose matcher calls it; on a server board its
+// only call is the 101's loop, where inlined it costs less.
+#if !defined(ROBODECK_HOST) && RD_MODE == RD_MODE_DIRECT
+#define RD_ACCEPT_AT
+#else
+#define RD_ACCEPT_AT RD_NOINLINE
+#endif
+RD_ACCEPT_AT char Sha1::acceptAt(uint8_t i) const {
   uint8_t bit = (uint8_t)(i * 6), at = (uint8_t)(bit / 8);
   if (at >= sizeof h_ - 1) return '=';
   return base64Digit(sixBits(h_[at], h_[at + 1], bit));  // h_[20] is 0
