@@ -160,7 +160,9 @@ int8_t hexValue(uint8_t c) {
 }  // namespace
 
 void WsHandshake::start(bool server) {
-  server_ = server;
+#if defined(ROBODECK_HOST)
+  server_ = server;  // a board's role is RD_MODE (serverRole())
+#endif
   memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
   pat_ = serverRole(server) ? kPGet : kPStatus;
 }
