@@ -314,7 +314,10 @@ void WsHandshake::match(char c, bool end) {
     }
     if (!w) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
   }
-  if (end) at_ = 0, pct_ = 0;
+  if (end) {
+    at_ = 0;
+    if (serverRole(server_)) pct_ = 0;  // the request target's escapes
+  }
 }
 
 WsHandshake::Result WsHandshake::lineEnd() {
