@@ -1,6 +1,6 @@
 #include "rd_random.h"
 
-#include "rd_pgm.h"
+#include "rd_config.h"
 
 #if defined(ESP32)
 #include <esp_system.h>
@@ -11,6 +11,11 @@ namespace rd {
 static uint16_t state = 0xACE1u;  // never 0: xorshift would stay there
 
 void seedRandom(uint32_t entropy) {
+#if !defined(ROBODECK_HOST)
+  // A direct-mode board draws no random numbers: a server sends no key, masks
+  // nothing and has no reconnect jitter. (The host runs both roles.)
+  if (kDirectMode) return;
+#endif
   uint16_t s = (uint16_t)(state ^ entropy ^ entropy >> 16);
   if (s) state = s;
 }

@@ -1,76 +1,86 @@
 #include "ws_accept.h"
 
-#include "rd_pgm.h"
+#include "rd_config.h"
 
 namespace rd {
 
-static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+// The GUID, then the padding that fills the first block: 0x80 and zeros
+// (the last one the literal's own NUL).
+static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
 // The key and the GUID: past 55 bytes, so the length takes a second block.
-constexpr uint8_t kAcceptInput = kWsKeyChars + sizeof kGuid - 1;
-static_assert(kAcceptInput == 60, "the padding below is laid out for 60 bytes");
+constexpr uint8_t kAcceptInput = kWsKeyChars + 36;
+static_assert(kWsKeyChars + sizeof kGuid == 64, "the key, the GUID and the padding fill a block");
 
-static const uint8_t kInit[20] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA,
-                                          0xDC, 0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0};
-// In RAM: read straight by add(), with no copy out of flash and no stack frame for it.
+static const uint8_t kInit[21] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
+                                          0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0, 0};
+// In RAM: read straight by the round, with no copy out of flash.
 static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
-                                            0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
+                                    0x8F, 0x1B, 0xBC, 0xDC, 0xCA, 0x62, 0xC1, 0xD6};
 
-/** x = x rotated left by n bits (x: one big-endian word). */
-static RD_NOINLINE void rol(uint8_t *x, uint8_t n) {
-  uint32_t v = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint16_t)(x[2] << 8 | x[3]);
-  while (n--) v = v << 1 | v >> 31;  // a shift through the carry on an AVR
-  x[0] = (uint8_t)(v >> 24), x[1] = (uint8_t)(v >> 16), x[2] = (uint8_t)(v >> 8), x[3] = (uint8_t)v;
-}
+// Where each word of the working array starts: the new a, a .. e (in h's
+// order), the schedule's next word, then w[15] .. w[0].
+enum : uint8_t { kNewA = 0, kA = 4, kB = 8, kC = 12, kD = 16, kE = 20, kNextW = 24, kW15 = 28, kW0 = 88 };
 
-/** x += y (mod 2^32). */
-static RD_NOINLINE void add(uint8_t *x, const uint8_t *y) {
-  uint16_t sum = 0;
-  for (uint8_t i = 4; i--;) {
-    sum += (uint16_t)x[i] + y[i];
-    x[i] = (uint8_t)sum;
-    sum >>= 8;
+/** The big-endian word at s_[at] rotated left by n bits. */
+RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
+  uint8_t *x = s_ + at;
+  while (n--) {
+    uint8_t carry = x[0] >> 7;
+    for (uint8_t *p = x + 4; p != x;) {
+      uint16_t v = (uint16_t)(*--p << 1 | carry);
+      *p = (uint8_t)v;
+      carry = (uint8_t)(v >> 8);
+    }
   }
 }
 
 void Sha1::begin() {
-  memcpy_P(h_, kInit, sizeof h_);
+  memcpy_P(h_, kInit, sizeof h_);  // and the 0 after the digest
   bytes_ = 0;
   round_ = 80;
 }
 
-RD_NOINLINE void Sha1::add(uint8_t b) { w_[bytes_++] = b; }
+// Byte n of the block goes to word n / 4, counted down from w[0]'s place:
+// 4 + (60 - n rounded down to 4) + n % 4 is 4 + (n ^ 60).
+RD_NOINLINE void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
 
-// `n` rounds of the block in w_, from round_ on; the last adds it into h_.
+// `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
-  if (!round_) memcpy(v_, h_, sizeof v_);
+  static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 21, "the working array's words");
+  if (!round_) memcpy(s_ + kA, h_, 20);
   do {
-    uint8_t i = round_++;
-    uint8_t *w = w_ + 4 * (i & 15);
-    if (i >= 16) {
-      // w[i] = rol1(w[i-3] ^ w[i-8] ^ w[i-14] ^ w[i-16]) in a ring of the last 16 words,
-      // where w[i-16] is w[i]'s own slot and the others are 13, 8 and 2 slots on.
-      for (uint8_t k = 2; k < 16; k += k == 2 ? 6 : 5)
-        for (uint8_t j = 0; j < 4; j++) w[j] ^= w_[4 * ((i + k) & 15) + j];
-      rol(w, 1);
+    uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)
+    const uint8_t *k = kRoundK + kind;
+    rol(kA, 5);
+    // Byte by byte, least significant first: the next schedule word, f, and
+    // the new a = rol5(a) + f + k + e + w[0], with the carry.
+    uint8_t carry = 0;
+    for (uint8_t j = 4; j--;) {
+      uint8_t *p = s_ + j;
+      // The schedule's next word, needed from round 16 on (6.1.2): rol1(w[13] ^ w[8] ^ w[2] ^ w[0]).
+      p[kNextW] = p[kW0 - 4 * 13] ^ p[kW0 - 4 * 8] ^ p[kW0 - 4 * 2] ^ p[kW0];
+      uint8_t b = p[kB], c = p[kC], d = p[kD];
+      // Ch, Maj (where b and c differ, d decides) and Parity, around c ^ d.
+      uint8_t x = c ^ d;
+      uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & x)) : kind == 8 ? (uint8_t)(c ^ ((b ^ c) & x)) : (uint8_t)(b ^ x);
+      uint16_t sum = (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0] + carry);
+      p[kNewA] = (uint8_t)sum;
+      carry = (uint8_t)(sum >> 8);
     }
-    uint8_t round = i / 20;
-    for (uint8_t j = 0; j < 4; j++) {
-      uint8_t b = v_[4 + j], c = v_[8 + j], d = v_[12 + j];
-      t_[j] = round == 0 ? (uint8_t)(d ^ (b & (c ^ d)))
-              : round == 2 ? (uint8_t)((b & c) | (d & (b | c)))
-                           : (uint8_t)(b ^ c ^ d);
-    }
-    rd::add(t_, &kRoundK[4 * round]);
-    rd::add(t_, v_ + 16);  // + e
-    rd::add(t_, w);
-    for (uint8_t j = 19; j >= 4; j--) v_[j] = v_[j - 4];  // e = d, d = c, c = b, b = a
-    rol(v_, 5);
-    rd::add(t_, v_);  // + rol(a, 5)
-    rol(v_ + 8, 30);
-    memcpy(v_, t_, 4);
+    rol(kNextW, 1);
+    rol(kA, 27);
+    rol(kB, 30);
+    // e = d, d = c, c = rol30(b), b = a, a = the new a, and the schedule a word on.
+    for (uint8_t i = sizeof s_ - 1; i >= 4; i--) s_[i] = s_[i - 4];
   } while (--n);
-  if (round_ == 80)
-    for (uint8_t i = 0; i < 20; i += 4) rd::add(h_ + i, v_ + i);
+  if (round_ == 80) {
+    uint8_t carry = 0;
+    for (uint8_t i = 20; i--;) {
+      uint16_t sum = (uint16_t)(h_[i] + s_[kA + i] + carry);
+      h_[i] = (uint8_t)sum;
+      carry = i & 3 ? (uint8_t)(sum >> 8) : 0;  // each word on its own
+    }
+  }
 }
 
 bool Sha1::step() {
@@ -80,28 +90,51 @@ bool Sha1::step() {
   }
   // Done, or nothing to hash (no endAccept()), unless the first block just ended:
   // then the second holds the length alone, 480 bits.
-  if (bytes_ != kAcceptInput) return true;
-  memset(w_, 0, 62);
-  w_[62] = (uint8_t)(kAcceptInput * 8 >> 8);
-  w_[63] = (uint8_t)(kAcceptInput * 8);
+  if (bytes_ != 64) return true;
+  memset(s_ + kW15, 0, 64);
+  s_[kW15 + 2] = (uint8_t)(kAcceptInput * 8 >> 8);
+  s_[kW15 + 3] = (uint8_t)(kAcceptInput * 8);
   bytes_ = 0, round_ = 0;
   return false;
 }
 
 void Sha1::endAccept() {
-  for (uint8_t i = 0; i < sizeof kGuid - 1; i++) add((uint8_t)pchar(kGuid, i));
-  // The padding: 0x80 and zeros fill the first block; the length does not fit after them.
-  w_[kAcceptInput] = 0x80;
-  memset(w_ + kAcceptInput + 1, 0, 64 - kAcceptInput - 1);
+  // The GUID and the padding; the length does not fit after them.
+  for (uint8_t i = 0; i < sizeof kGuid; i++) add((uint8_t)pchar(kGuid, i));
   round_ = 0;
 }
 
-RD_NOINLINE char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
-  uint8_t bit = (uint8_t)(i * 6), at = bit >> 3;
+// The 6 bits at `bit` of hi and lo, its byte and the next.
+static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t bit) {
+  return (uint8_t)((uint16_t)((hi << 8 | lo) << (bit & 7)) >> 10);
+}
+
+char base64Digit(uint8_t d) {
+  // A-Z, a-z, 0-9, '+' (43) and '/' (47), each range an offset from the last.
+  uint8_t ch = (uint8_t)(d + 'A');
+  if (d >= 26) ch += 'a' - 'A' - 26;
+  if (d >= 52) ch -= 'a' + 26 - '0';
+  if (d >= 62) ch = (uint8_t)(d * 4 - 205);
+  return (char)ch;
+}
+
+char base64At(const uint8_t *in, uint8_t len, uint8_t i) {
+  uint8_t bit = (uint8_t)(i * 6), at = (uint8_t)(bit / 8);
   if (at >= len) return '=';
-  uint16_t v = (uint16_t)(in[at] << 8 | (at + 1 < len ? in[at + 1] : 0));
-  uint8_t d = (uint8_t)(v >> (10 - (bit & 7)) & 63);
-  return (char)(d < 26 ? 'A' + d : d < 52 ? 'a' - 26 + d : d < 62 ? '0' - 52 + d : d == 62 ? '+' : '/');
+  return base64Digit(sixBits(in[at], at + 1 < len ? in[at + 1] : 0, bit));
+}
+
+// Out of line for a client, whose matcher calls it; on a server board its
+// only call is the 101's loop, where inlined it costs less.
+#if !defined(ROBODECK_HOST) && RD_MODE == RD_MODE_DIRECT
+#define RD_ACCEPT_AT
+#else
+#define RD_ACCEPT_AT RD_NOINLINE
+#endif
+RD_ACCEPT_AT char Sha1::acceptAt(uint8_t i) const {
+  uint8_t bit = (uint8_t)(i * 6), at = (uint8_t)(bit / 8);
+  if (at >= sizeof h_ - 1) return '=';
+  return base64Digit(sixBits(h_[at], h_[at + 1], bit));  // h_[20] is 0
 }
 
 void base64(const uint8_t *in, uint8_t len, char *out) {

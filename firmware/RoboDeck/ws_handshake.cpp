@@ -2,10 +2,29 @@
 
 #include "rd_config.h"
 #include "rd_pgm.h"
+#include "rd_random.h"
 
 namespace rd {
 
 namespace {
+
+// What only one role needs: a board has one role (RD_MODE), the host both.
+#if defined(ROBODECK_HOST)
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) s
+#define RD_SERVER_ONLY(...) __VA_ARGS__
+constexpr bool kServerCode = true;
+#elif RD_MODE == RD_MODE_DIRECT
+#define RD_SERVER_TEXT(s) s
+#define RD_CLIENT_TEXT(s) ""
+#define RD_SERVER_ONLY(...) __VA_ARGS__
+constexpr bool kServerCode = true;
+#else
+#define RD_SERVER_TEXT(s) ""
+#define RD_CLIENT_TEXT(s) s
+#define RD_SERVER_ONLY(...)
+constexpr bool kServerCode = false;
+#endif
 
 // What a field or header value is matched against. The header patterns
 // come first, in the order of kNameHash; their text is in kPatternText.
@@ -21,14 +40,42 @@ enum Pattern : uint8_t {
   kPHttp,        // first line: HTTP/1.1
   kPGet,         // request line: GET
   kPToken,       // request target: token=<token> between '?' or '&'
+  kPStatus,      // status line: HTTP/1.1 101, then anything
 };
-constexpr uint8_t kHeaderPatterns = kPNone;  // entries of kNameHash
+// Entries of kNameHash: a client looks up none past the accept's.
+constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
 constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-separated lists
 
 // Lower-case text of each pattern; the token follows Bearer's and token='s,
-// the accept value stands alone. kPatternAt: where each starts, and the end.
-const char kPatternText[] PROGMEM = "websocketupgraderobodeck.v113bearer http/1.1gettoken=";
-const uint8_t kPatternAt[] PROGMEM = {0, 9, 16, 27, 29, 29, 36, 36, 36, 44, 47, 53};
+// the accept value stands alone. A board leaves out the other role's
+// texts (on the host both roles run): that role never reads their bits.
+// kPatternAt: where each starts, and the end.
+// One X(text) per Pattern, in its order.
+#define RD_PATTERNS(X)            \
+  X("websocket")                  \
+  X("upgrade")                    \
+  X("robodeck.v1")                \
+  X(RD_SERVER_TEXT("13"))         \
+  X("") /* the accept value */    \
+  X(RD_SERVER_TEXT("bearer "))    \
+  X("") /* the key */             \
+  X("") /* none */                \
+  X(RD_SERVER_TEXT("http/1.1"))   \
+  X(RD_SERVER_TEXT("get"))        \
+  X(RD_SERVER_TEXT("token="))     \
+  X(RD_CLIENT_TEXT("http/1.1 101 "))
+#define RD_PATTERN_TEXT(s) s
+const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
+constexpr uint8_t kPatternLen[] = {
+#define RD_PATTERN_LEN(s) sizeof s - 1,
+    RD_PATTERNS(RD_PATTERN_LEN)
+#undef RD_PATTERN_LEN
+};
+constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t)(p - 1)) + kPatternLen[p - 1]) : 0; }
+const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
+                                      patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
+                                      patternAt(10), patternAt(11), patternAt(12)};
+static_assert(sizeof kPatternLen == kPStatus + 1, "a text per pattern");
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
@@ -38,8 +85,8 @@ const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
     0x3566,  // sec-websocket-protocol
     0x980c,  // sec-websocket-version
     0xce48,  // sec-websocket-accept
-    0xffa4,  // authorization
-    0x99d7,  // sec-websocket-key
+    RD_SERVER_ONLY(0xffa4,  // authorization
+                   0x99d7)  // sec-websocket-key
 };
 
 uint16_t nameHash(uint8_t p) {
@@ -56,12 +103,11 @@ constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 // What each pattern, matched whole, adds to seen_ (in Pattern order).
 enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
-  kSHttp = 64, kSGet = 128,
+  kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, the status line for a client
 };
-const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept,
-                                        kSAuthed,    0,         0,          kSHttp,    kSGet,
-                                        kSAuthed};
-constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept;
+const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
+                                        0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
+constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
 const char *statusText(uint16_t status) {
@@ -72,14 +118,11 @@ const char *statusText(uint16_t status) {
   }
 }
 
-#if defined(ROBODECK_HOST)
-// The host's id and token come from its command line: percent-encoded here.
-void putPath(Out &out, const char *p) { out.putUrl(p); }
-#else
-// A board's id and token are config.h's constants, checked below to need no
-// encoding, so they are written as they are.
-void putPath(Out &out, const char *p) { out.putP(p); }
+#define RD_REQUEST_TAIL                                                                  \
+  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
+  "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "
 
+#if !defined(ROBODECK_HOST)
 constexpr bool hexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -93,6 +136,19 @@ constexpr bool urlSafe(const char *s) {
 static_assert(urlSafe(RD_ROBOT_ID), "RD_ROBOT_ID: letters, digits, '-', '_', '.', '~' (others as %XX)");
 static_assert(RD_MODE == RD_MODE_DIRECT || urlSafe(RD_TOKEN),
               "RD_TOKEN in relay mode: letters, digits, '-', '_', '.', '~' (others as %XX)");
+
+// A board's request is config.h's constants, so all of it up to the key is
+// one text in flash, the port as its macro's digits.
+#define RD_STR_(x) #x
+#define RD_STR(x) RD_STR_(x)
+constexpr bool isNumber(const char *s, uint32_t v, uint32_t want) {
+  return *s ? *s >= '0' && *s <= '9' && isNumber(s + 1, v * 10 + (uint32_t)(*s - '0'), want) : v == want;
+}
+static_assert(RD_MODE == RD_MODE_DIRECT || isNumber(RD_STR(RD_RELAY_PORT), 0, RD_RELAY_PORT),
+              "RD_RELAY_PORT: a plain decimal number (it is written into the request as it stands)");
+#define RD_REQUEST_HOST " HTTP/1.1\r\nHost: " RD_RELAY_HOST ":" RD_STR(RD_RELAY_PORT) RD_REQUEST_TAIL
+const char kRequest[] PROGMEM = "GET /robot/" RD_ROBOT_ID RD_REQUEST_HOST;
+const char kRequestToken[] PROGMEM = "GET /robot/" RD_ROBOT_ID "?token=" RD_TOKEN RD_REQUEST_HOST;
 #endif
 
 int8_t hexValue(uint8_t c) {
@@ -104,34 +160,44 @@ int8_t hexValue(uint8_t c) {
 }  // namespace
 
 void WsHandshake::start(bool server) {
-  server_ = server;
+#if defined(ROBODECK_HOST)
+  server_ = server;  // a board's role is RD_MODE (serverRole())
+#endif
   memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
-  pat_ = serverRole(server) ? kPGet : kPHttp;
+  pat_ = serverRole(server) ? kPGet : kPStatus;
 }
 
 RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
-                               const char *token, const uint8_t nonce[16]) {
+                                           const char *token, const uint8_t nonce[16]) {
+  (void)nonce;  // the key's characters are drawn straight from the generator
   start(false);
+#if defined(ROBODECK_HOST)
+  // The host's id and token come from its command line: percent-encoded here.
   out.putP(PSTR("GET /robot/"));
-  putPath(out, id);
+  out.putUrl(id);
   if (pchar(token, 0)) {
     out.putP(PSTR("?token="));
-    putPath(out, token);
+    out.putUrl(token);
   }
   out.putP(PSTR(" HTTP/1.1\r\nHost: "));
   out.putP(host);
   out.put(':');
   out.putU(port);
   // The key last: it is computed, the rest is one text.
-  out.putP(PSTR("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "));
-  sha().begin();
+  out.putP(PSTR(RD_REQUEST_TAIL));
+#else
+  (void)host, (void)port, (void)id, (void)token;  // config.h's, in the text
+  out.putP(sizeof RD_TOKEN > 1 ? kRequestToken : kRequest);
+#endif
+  Sha1 &sha1 = sha();
+  sha1.begin();
   for (uint8_t i = 0; i < kWsKeyChars; i++) {
-    char c = base64At(nonce, 16, i);
+    // 16 random bytes in base64: 21 characters of 6 bits, one of 2 (A, Q, g or w), "==".
+    char c = i < 22 ? base64Digit((uint8_t)(random16() & (i < 21 ? 63 : 48))) : '=';
     out.put(c);
-    sha().add((uint8_t)c);
+    sha1.add((uint8_t)c);
   }
-  sha().endAccept();  // hashed by hashStep() before the response is fed
+  sha1.endAccept();  // hashed by hashStep() before the response is fed
   out.putP(PSTR("\r\n\r\n"));
 }
 
@@ -144,22 +210,25 @@ void WsHandshake::expectRequest(const char *token) {
 
 void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status_);
-  out.putP(PSTR("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+  // No reason phrase: it may be empty (RFC 7230 3.1.2), and clients go by the code.
+  out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
-  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(base64At(sha().digest(), 20, i));
+  for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
   out.putP(PSTR("\r\n\r\n"));
 }
 
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("HTTP/1.1 "));
   out.putP(statusText(status));
-  out.putP(PSTR("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  // No body, ended by the close that follows (RFC 7230 3.3.3), so no Content-Length.
+  out.putP(PSTR("\r\nConnection: close\r\n\r\n"));
 }
+
+uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  if (col_ < 255) col_++;
   if (field_ == kName) {
     if (c != ':') {
       hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
@@ -167,14 +236,14 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
     }
     uint8_t p = 0;
     while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
-    // The accept is the client's to check; key and token are the server's.
-    if (p >= kPBearer ? !serverRole(server_) : p == kPAccept && serverRole(server_)) p = kPNone;
+    // The other role's headers need no filter: a server's accept, a client's
+    // key or bearer only set bits that role never asks for.
     pat_ = p, at_ = 0, field_ = kValue;
   } else if (field_ != kValue) {
     field(c);
   } else if (serverRole(server_) && pat_ == kPKey) {
-    // Hashed as it comes; a longer key is refused, and never hashed past its length.
-    if (c != ' ' && keyLen_ <= kWsKeyChars && keyLen_++ < kWsKeyChars) sha().add(c);
+    // Hashed as it comes; a longer key is refused: its 25th character, stored, says so.
+    if (c != ' ' && sha().added() <= kWsKeyChars) sha().add(c);
   } else if (c == ',' && pat_ <= kLists) {
     element();
   } else {
@@ -183,84 +252,87 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
   return kMore;
 }
 
-// A character of the first line: "GET <target> HTTP/1.1" or "HTTP/1.1 <status> <reason>".
+// A character of the first line. A server's, "GET <target> HTTP/1.1", is
+// split into fields at spaces; a client's is matched whole against the
+// pattern "HTTP/1.1 101 ", which proves itself once complete.
 void WsHandshake::field(uint8_t c) {
+  if (!serverRole(server_)) return match((char)c);
   if (c == ' ') {
     element();
     if (field_ < 3) field_++;
-    pat_ = !serverRole(server_) ? kPNone : field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
+    pat_ = field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
     return;
   }
-  if (!serverRole(server_)) {
-    if (field_ == 1) status_ = (uint16_t)(status_ * 10 + (c - '0'));
-  } else if (field_ == 1) {
+  if (field_ == 1) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
-    if (c == '%' || pct_) {
+    if (pct_) {  // the escape's digits: 1, 2
       int8_t v = hexValue(c);
-      if (pct_ && v < 0) at_ = kNoMatch;
-      if (!pct_++) return;
+      if (v < 0) at_ = kNoMatch;
       pctValue_ = (uint8_t)(pctValue_ << 4 | (v & 15));
-      if (pct_ < 3) return;
+      if (pct_++ < 2) return;
       pct_ = 0, c = pctValue_;
+    } else if (c == '%') {
+      pct_ = 1;
+      return;
     }
   }
   match((char)c);
 }
 
-// The end of a list element or field: was the pattern matched whole?
-void WsHandshake::element() {
-  bool fold;
-  if (at_ != kNoMatch && !want(at_, fold)) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
-  at_ = 0, pct_ = 0;
-}
-
-void WsHandshake::match(char c) {
-  if (at_ == kNoMatch) return;
-  bool fold;
-  char w = want(at_, fold);
-  if (w && (c == w || (fold && (c | 0x20) == w))) at_++;
-  else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
-}
-
-// Character `pos` of the current pattern, 0 past its end. `fold`: from
-// the fixed text, which any case matches; the accept value and token must
-// match exactly.
-char WsHandshake::want(uint8_t pos, bool &fold) const {
+// A character of the current field or list element, or its end: was the
+// pattern then matched whole? The fixed text matches in any case; the
+// accept value and the token must match exactly.
+void WsHandshake::match(char c, bool end) {
+  uint8_t pos = at_;
+  if (pos != kNoMatch) {
+    // Character `pos` of the pattern (0 past its end): its text, then what is computed.
 #if defined(pgm_read_word)  // this pattern's start and the next's, in one read (little-endian cores)
-  uint16_t ends = pgm_read_word(&kPatternAt[pat_]);
-  uint8_t at = (uint8_t)ends, n = (uint8_t)((ends >> 8) - at);
+    uint16_t ends = pgm_read_word(&kPatternAt[pat_]);
+    uint8_t at = (uint8_t)ends, n = (uint8_t)((ends >> 8) - at);
 #else
-  uint8_t at = kPatternAt[pat_], n = (uint8_t)(kPatternAt[pat_ + 1] - at);
+    uint8_t at = kPatternAt[pat_], n = (uint8_t)(kPatternAt[pat_ + 1] - at);
 #endif
-  fold = pos < n;
-  if (fold) return pchar(kPatternText + at, pos);
-  pos -= n;
-  if (!serverRole(server_)) return pat_ == kPAccept && pos < kWsAcceptChars ? base64At(sha().digest(), 20, pos) : 0;
-  return pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
+    bool fold = pos < n;
+    char w;
+    if (fold) {
+      w = pchar(kPatternText + at, pos);
+    } else {
+      pos = (uint8_t)(pos - n);
+      if (!serverRole(server_))
+        w = pat_ == kPAccept && pos < kWsAcceptChars ? sha().acceptAt(pos) : 0;
+      else
+        w = pat_ == kPBearer || pat_ == kPToken ? pchar(token_, pos) : 0;
+    }
+    if (!end) {
+      if (w && (c == w || (fold && (c | 0x20) == w))) {
+        if (++at_ == n && !serverRole(server_) && pat_ == kPStatus) seen_ |= kS101;
+      }
+      else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
+      return;
+    }
+    if (!w) seen_ |= pgm_read_byte(&kPatternSeen[pat_]);
+  }
+  if (end) {
+    at_ = 0;
+    if (serverRole(server_)) pct_ = 0;  // the request target's escapes
+  }
 }
 
 WsHandshake::Result WsHandshake::lineEnd() {
-  bool first = field_ < kName;
+  // The first line's fields are judged with the headers', at the blank line.
   if (field_ != kName) element();
-  uint8_t cols = col_;
-  col_ = 0, hash_ = 0, pat_ = kPNone;
-  if (first) {
-    field_ = kName;
-    bool ok = serverRole(server_) ? (seen_ & (kSGet | kSHttp)) == (kSGet | kSHttp) : seen_ & kSHttp;
-    if (ok && cols <= kMaxFirstLine) return kMore;
-    status_ = serverRole(server_) ? 400 : 0;
-    return kFail;
-  }
-  field_ = kName;
-  return cols ? kMore : end();
+  // Blank: a header line with no name begun. (A line with no colon whose
+  // characters hash to 0, such as "0`", would pass for one: it is no HTTP.)
+  bool blank = !hash_ && field_ == kName;
+  hash_ = 0, pat_ = kPNone, field_ = kName;
+  return blank ? end() : kMore;
 }
 
 WsHandshake::Result WsHandshake::end() {
-  if (!serverRole(server_))
-    return status_ == 101 && (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
-  bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && keyLen_ == kWsKeyChars;
+  if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
+  bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && sha().added() == kWsKeyChars;
   status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
   if (status_ != 101) return kFail;
   sha().endAccept();  // hashed by hashStep() before the 101 is written

@@ -1,8 +1,10 @@
 // The HTTP/1.1 upgrade of RFC 6455 section 4, both ways, with no I/O.
 //
 // One streaming scanner for both roles: bytes of the peer's request or
-// response are fed one at a time and nothing is buffered. The first line
-// is split into fields at spaces; a header's name is hashed as it arrives
+// response are fed one at a time and nothing is buffered. A request line
+// is split into fields at spaces, a status line matched whole against
+// "HTTP/1.1 101 "; all of it is judged at the blank line that ends the
+// headers. A header's name is hashed as it arrives
 // and, for the few names that matter, its value is matched character by
 // character against what it must hold ("websocket", our accept value, the
 // token, ...). Each match only ever sets a bit, so an unknown header, a
@@ -17,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "rd_config.h"
 #include "text_out.h"
 #include "ws_accept.h"
 
@@ -27,16 +30,17 @@ class WsHandshake {
   enum Result : uint8_t { kMore, kDone, kFail };
   /** Bytes of work area the handshake needs. */
   static constexpr uint16_t kWorkSize = sizeof(Sha1);
-  /** The longest first line (request or status line) accepted. */
-  static constexpr uint8_t kMaxFirstLine = 254;
 
   constexpr explicit WsHandshake(uint8_t *work) : work_(work) {}
 
   /**
    * Client side: write the upgrade request for the relay path
-   * /robot/<id> with `token` as ?token= ("" = none), using the 16-byte
-   * `nonce`, and expect the matching accept value (hashStep() until true
-   * before the response is fed). Strings are P-strings.
+   * /robot/<id> with `token` as ?token= ("" = none), and expect the
+   * matching accept value (hashStep() until true before the response is
+   * fed). Strings are P-strings. On boards host, port, id and token are
+   * config.h's, written as one flash text; only the host build writes the
+   * arguments. The key is 16 bytes drawn from random16() as they are
+   * written; `nonce` is not read (kept for the link's call).
    */
   void writeRequest(Out &out, const char *host, uint16_t port, const char *id,
                     const char *token, const uint8_t nonce[16]);
@@ -56,30 +60,32 @@ class WsHandshake {
    */
   bool hashStep() { return sha().step(); }
 
-  /** Client: the server's HTTP status (0 for a bad status line). Server: the status we answer with. */
-  uint16_t status() const { return status_; }
+  /**
+   * Server: the status we answer with. Client: 101 once the status line
+   * starts "HTTP/1.1 101 ", else 0 (a refusal's status is not read, only
+   * failed).
+   */
+  uint16_t status() const { return serverRole(server_) ? status_ : clientStatus(); }
 
  private:
   void start(bool server);
+  uint16_t clientStatus() const;
   Result lineEnd();
   Result end();
   void field(uint8_t c);
-  void element();
-  void match(char c);
-  char want(uint8_t pos, bool &fold) const;
+  void element() { match(0, true); }
+  void match(char c, bool end = false);
   Sha1 &sha() const { return *reinterpret_cast<Sha1 *>(work_); }
 
   uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
   // start() zeroes everything from status_ up to server_ at once.
-  uint16_t status_ = 0;
+  uint16_t status_ = 0;  // server: the answer
   uint8_t seen_ = 0;    // a bit per kind of pattern matched
   uint16_t hash_ = 0;   // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against
   uint8_t at_ = 0;      // characters matched so far, or kNoMatch
-  uint8_t col_ = 0;     // characters in this line (saturating)
   uint8_t field_ = 0;   // first line: field number; then kName or kValue
-  uint8_t keyLen_ = 0;  // server: characters of Sec-WebSocket-Key
   uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
   bool server_ = false;
 };
