@@ -48,7 +48,7 @@ void platformBegin() {
 #if RD_SERIAL_LOG
   Serial.begin(115200);
 #endif
-  seedRandom(gatherEntropy());
+  if (!kDirectMode) seedRandom(gatherEntropy());  // a direct-mode board draws no random numbers
 #if defined(ESP32) || defined(ESP8266)
   WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(true);

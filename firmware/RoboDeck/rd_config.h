@@ -82,7 +82,7 @@ static_assert(RD_MODE == RD_MODE_RELAY || RD_MODE == RD_MODE_DIRECT, "RD_MODE");
 #error "RD_RELAY_TLS needs RD_RELAY_CA_PEM or RD_RELAY_FINGERPRINT: the robot never connects unchecked"
 #endif
 #endif
-static_assert(kRxBuffer >= 114, "RD_RX_BUFFER must hold the handshake's SHA-1 (exact check: ws_link.h)");
+static_assert(kRxBuffer >= 115, "RD_RX_BUFFER must hold the handshake's SHA-1 (exact check: ws_link.h)");
 static_assert(kRxBuffer <= 16384, "RD_RX_BUFFER beyond the protocol's frame limit");
 static_assert(kRxChunk >= 1 && kRxChunk <= 255, "RD_RX_CHUNK is 1..255");
 static_assert(kTxChunk >= 16 && kTxChunk <= 4096, "RD_TX_CHUNK");
