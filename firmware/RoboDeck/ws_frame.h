@@ -54,16 +54,14 @@ class WsDecoder {
   uint16_t size() const { return write_ - start_; }
 
  private:
-  static constexpr uint8_t kFailed = 0xFF;  // need_ after an error: nothing more is read
   Event header();
   Event payloadDone();
-  Event fail(Event e);
 
   uint8_t *buf_;
   RxCount cap_;
   RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
   RxCount start_ = 0;      // where data() begins; it ends at write_
-  RxCount remaining_ = 0;  // payload bytes still to read in this frame
+  RxCount end_ = 0;        // where this frame's payload ends
   RxCount write_ = 0;      // where the next payload byte goes
   uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
