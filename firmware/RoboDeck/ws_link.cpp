@@ -14,6 +14,12 @@ static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
 
+// The handshake's texts (upgrade request, 101, refusals) go out in chunks of
+// this many bytes: a few more writes, but in direct mode the chunk and the
+// refusal's stay within the 63 bytes of the loop's stack frame that one
+// instruction reaches (the 101 and acceptApp's refusal are inlined there).
+constexpr uint8_t kHttpChunk = kTxChunk < 32 ? kTxChunk : 32;
+
 /** Sink for text written straight to a Client (refusals before any link). */
 void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
   static_cast<Client *>(ctx)->write(data, len);
@@ -37,8 +43,8 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
   start(c, now, false);
   uint8_t nonce[16];
   randomBytes(nonce, sizeof nonce);
-  uint8_t chunk[kTxChunk];
-  Out out(chunk, kTxChunk, sink, this);
+  uint8_t chunk[kHttpChunk];
+  Out out(chunk, kHttpChunk, sink, this);
   handshake_.writeRequest(out, host, port, id, token, nonce);
   out.flush();
 }
@@ -49,8 +55,8 @@ void WsLink::startServer(Client &c, uint32_t now, const char *token) {
 }
 
 void WsLink::refuse(Client &c, uint16_t status) {
-  uint8_t chunk[kTxChunk];
-  Out out(chunk, kTxChunk, clientSink, &c);
+  uint8_t chunk[kHttpChunk];
+  Out out(chunk, kHttpChunk, clientSink, &c);
   WsHandshake::writeRefusal(out, status);
   out.flush();
   c.stop();
@@ -94,8 +100,8 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     // refused request has nothing to hash).
     if (!handshake_.hashStep()) return timers(now);
     if (serverRole(server_)) {
-      uint8_t chunk[kTxChunk];
-      Out out(chunk, kTxChunk, sink, this);
+      uint8_t chunk[kHttpChunk];
+      Out out(chunk, kHttpChunk, sink, this);
       handshake_.writeResponse(out);
       out.flush();
       return handshake_.status() != 101 ? down(kWhyRefused) : opened();
