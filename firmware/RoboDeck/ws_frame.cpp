@@ -8,8 +8,8 @@ namespace rd {
 // 7.4: codes a peer may put on the wire (1005/1006/1015 are never sent).
 static bool closeCodeValid(uint16_t c) {
   c -= 1000;  // 1000..1014 but 1004..1006 (unassigned, or never on the wire), and 3000..4999
-  if (c >= 4000) return false;
-  return c >= 2000 || (c <= 14 && (uint8_t)(c - 4) > 2);
+  if (c <= 14) return (uint8_t)(c - 4) > 2;
+  return (uint16_t)(c - 2000) < 2000;
 }
 
 void WsDecoder::reset(bool expectMasked) {

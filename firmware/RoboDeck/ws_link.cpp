@@ -180,10 +180,12 @@ WsLink::Event WsLink::timers(uint16_t now) {
 }
 
 bool WsLink::sendText(Writer w, const void *ctx) {
-  return state_ == kOpen && send(w, ctx);
+  if (state_ != kOpen) return false;
+  send(w, ctx);
+  return state_ == kOpen;  // or kFailed: a write failed
 }
 
-bool WsLink::send(Writer w, const void *ctx) {
+void WsLink::send(Writer w, const void *ctx) {
   // A peer that stops reading must not stall the loop (and the failsafe)
   // inside a blocking write: a message is sent only if it fits now whole,
   // its frames' headers counted, and dropped whole otherwise (for telemetry
@@ -194,12 +196,11 @@ bool WsLink::send(Writer w, const void *ctx) {
   tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
   w(out, ctx);
   out.flush();
-  if (!netRoom(*client_, txBytes_)) return true;
+  if (!netRoom(*client_, txBytes_)) return;
   tx_[0] = kOpText;
   w(out, ctx);
   tx_[0] |= 0x80;  // FIN: the rest is the last frame
   out.flush();
-  return state_ != kFailed;
 }
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {

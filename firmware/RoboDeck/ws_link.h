@@ -74,7 +74,7 @@ class WsLink {
   Event opened();
   Event onByte(uint8_t b);
   Event timers(uint16_t now);
-  bool send(Writer w, const void *ctx);
+  void send(Writer w, const void *ctx);
   void sendControl(uint8_t opcode, uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
   void frame(uint8_t *data, uint8_t len);
