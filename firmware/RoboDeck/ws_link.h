@@ -20,10 +20,10 @@ namespace rd {
 class WsLink {
  public:
   enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
-  // kFailed: a write failed; the next poll reports kDown. kHashing: the
-  // accept value's SHA-1, a bounded piece per poll, before the client reads
-  // the response or the server answers the request.
-  enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen, kClosing };
+  // kFailed: a write failed, or we closed; the next poll reports kDown.
+  // kHashing: the accept value's SHA-1, a bounded piece per poll, before the
+  // client reads the response or the server answers the request.
+  enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen };
   typedef void (*Writer)(Out &out, const void *ctx);
 
   /**
@@ -54,8 +54,13 @@ class WsLink {
 
   /** Send one text message made by `w`; false (and the link goes down) on failure. */
   bool sendText(Writer w, const void *ctx);
-  /** Start the close handshake (7.1.2); poll() reports kDown when it is over. */
-  void close(uint16_t code, uint32_t now);
+  /**
+   * Close an open link with `code` (5.5.1): our close frame goes out and the
+   * next poll() reports kDown, without waiting for the peer's answer (7.1.1
+   * lets a server drop the connection first; the robot itself never closes a
+   * link, it only answers the peer's close and fails on errors).
+   */
+  void close(uint16_t code);
   /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
   static void refuse(Client &c, uint16_t status);
 
@@ -67,9 +72,18 @@ class WsLink {
  private:
   // Why a link went down: a code, kept only in a build with a log (the texts too).
   enum Why : uint8_t {
-    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyCloseTimeout, kWhySilent,
+    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyLocalClose, kWhySilent,
     kWhyPeerClose, kWhyTooBig, kWhyProtocol,
+    kWhyFailed,  // down(): the reason fail() kept
   };
+  void fail(uint8_t why) {
+    state_ = kFailed;
+#if RD_SERIAL_LOG
+    why_ = why;
+#else
+    (void)why;
+#endif
+  }
   Event down(uint8_t why);
   Event opened();
   Event onByte(uint8_t b);
@@ -95,7 +109,7 @@ class WsLink {
   uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
   uint16_t txBytes_ = 0;  // what send() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
+  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
   State state_ = kIdle;
   bool server_ = false, pinged_ = false;
 };
