@@ -64,8 +64,7 @@ WsDecoder::Event WsDecoder::header() {
 WsDecoder::Event WsDecoder::payloadDone() {
   uint8_t op = head_[0] & 0x0F;
   got_ = 0;  // need_ stays: at least 2, and set again from the next header's second byte
-  if (op & 0x08) {
-    start_ = msgLen_;
+  if (op & 0x08) {  // its payload is after the message's part before it: data()
     if (op != kOpClose) return (Event)(op + 1);  // ping (kPing: answered by a pong), pong
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
@@ -76,8 +75,7 @@ WsDecoder::Event WsDecoder::payloadDone() {
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);
   if (inMessage_) return kNone;
-  start_ = 0;  // the message is buf_[0, write_)
-  msgLen_ = 0;
+  msgLen_ = 0;  // the message is buf_[0, write_): data(), or message()
   return kMessage;
 }
 

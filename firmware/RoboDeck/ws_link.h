@@ -49,8 +49,8 @@ class WsLink {
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
-  const uint8_t *data() const { return decoder_.data(); }
-  uint16_t size() const { return decoder_.size(); }
+  const uint8_t *data() const { return decoder_.message(); }
+  uint16_t size() const { return decoder_.messageSize(); }
 
   /** Send one text message made by `w`; false (and the link goes down) on failure. */
   bool sendText(Writer w, const void *ctx);

@@ -30,6 +30,10 @@ Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
     r.events += e == WsDecoder::kMessage ? 'M' : e == WsDecoder::kPing ? 'P' : e == WsDecoder::kPong ? 'O'
                 : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError || e == WsDecoder::kTooBig ? 'E' : '?';
     r.payload.assign((const char *)d.data(), d.size());
+    if (e == WsDecoder::kMessage) {  // what the link hands the robot: the same bytes
+      CHECK(d.message() == d.data());
+      CHECK(d.messageSize() == d.size());
+    }
     // An error's code is the one to close with; a close's is its payload's first 2 bytes (1005: none).
     r.code = e == WsDecoder::kError ? rd::kCloseProtocol
              : e == WsDecoder::kTooBig ? rd::kCloseTooBig
