@@ -14,7 +14,7 @@ static bool closeCodeValid(uint16_t c) {
 
 void WsDecoder::reset(bool expectMasked) {
   expectMasked_ = expectMasked;
-  got_ = 0, need_ = 2;
+  got_ = 0;  // need_ is at least 2 (the next header's second byte sets it)
   inMessage_ = false;
   msgLen_ = 0;
 }
