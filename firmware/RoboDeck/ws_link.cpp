@@ -153,7 +153,7 @@ WsLink::Event WsLink::onByte(uint8_t b) {
       if (e == WsDecoder::kPing) return kNone;
       return down(kWhyPeerClose);
     case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
-      send(writeTooBig, nullptr);
+      sendText(writeTooBig, nullptr);  // frames are decoded only on an open link
       sendClose(kCloseTooBig);
       return down(kWhyTooBig);
     case WsDecoder::kError:
@@ -180,11 +180,6 @@ WsLink::Event WsLink::timers(uint16_t now) {
 
 bool WsLink::sendText(Writer w, const void *ctx) {
   if (state_ != kOpen) return false;
-  send(w, ctx);
-  return state_ == kOpen;  // or kFailed: a write failed
-}
-
-void WsLink::send(Writer w, const void *ctx) {
   // A peer that stops reading must not stall the loop (and the failsafe)
   // inside a blocking write: a message is sent only if it fits now whole,
   // its frames' headers counted, and dropped whole otherwise (for telemetry
@@ -195,16 +190,18 @@ void WsLink::send(Writer w, const void *ctx) {
   tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
   w(out, ctx);
   out.flush();
-  if (!netRoom(*client_, txBytes_)) return;
-  tx_[0] = kOpText;
-  w(out, ctx);
-  tx_[0] |= 0x80;  // FIN: the rest is the last frame
-  out.flush();
+  if (netRoom(*client_, txBytes_)) {
+    tx_[0] = kOpText;
+    w(out, ctx);
+    tx_[0] |= 0x80;  // FIN: the rest is the last frame
+    out.flush();
+  }
+  return state_ == kOpen;  // or kFailed: a write failed
 }
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
-  link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
+  link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // sendText()'s own chunk: masked in place
 }
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {

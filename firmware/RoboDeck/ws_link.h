@@ -88,7 +88,6 @@ class WsLink {
   Event opened();
   Event onByte(uint8_t b);
   Event timers(uint16_t now);
-  void send(Writer w, const void *ctx);
   void sendControl(uint8_t opcode, uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
   void frame(uint8_t *data, uint8_t len);
@@ -105,9 +104,9 @@ class WsLink {
 #if RD_SERIAL_LOG
   uint8_t why_ = 0;
 #endif
-  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while send() only counts
+  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts
   uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
-  uint16_t txBytes_ = 0;  // what send() counted
+  uint16_t txBytes_ = 0;  // what sendText() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
   State state_ = kIdle;
