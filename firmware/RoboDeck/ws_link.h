@@ -3,9 +3,10 @@
 //
 // poll() reads what has arrived (a bounded amount per call), answers
 // control frames itself and hands data messages to the caller one at a
-// time. Every state has a deadline: a handshake that stalls, a close the
-// peer never answers and a link that goes silent all end in kDown, so the
-// robot never waits on the network for longer than a few milliseconds.
+// time. Nothing waits on the peer: a handshake that stalls and a link that
+// goes silent end in kDown at their deadlines, a close is echoed or sent and
+// the link ends at once, so the robot never waits on the network for
+// longer than a few milliseconds.
 #pragma once
 
 #include <Client.h>
