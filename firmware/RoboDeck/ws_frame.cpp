@@ -8,33 +8,27 @@ namespace rd {
 // 7.4: codes a peer may put on the wire (1005/1006/1015 are never sent).
 static bool closeCodeValid(uint16_t c) {
   c -= 1000;  // 1000..1014 but 1004..1006 (unassigned, or never on the wire), and 3000..4999
-  if (c >= 4000) return false;
-  return c >= 2000 || (c <= 14 && (uint8_t)(c - 4) > 2);
+  if (c <= 14) return (uint8_t)(c - 4) > 2;
+  return (uint16_t)(c - 2000) < 2000;
 }
 
 void WsDecoder::reset(bool expectMasked) {
   expectMasked_ = expectMasked;
-  got_ = 0, need_ = 2;
+  got_ = 0;  // need_ is at least 2 (the next header's second byte sets it)
   inMessage_ = false;
   msgLen_ = 0;
 }
 
-RD_NOINLINE WsDecoder::Event WsDecoder::fail(Event e) {
-  need_ = kFailed;
-  return e;
-}
-
 WsDecoder::Event WsDecoder::feed(uint8_t b) {
-  if (need_ == kFailed) return kNone;
   if (got_ < need_) {
     head_[got_++] = b;
     if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
       uint8_t len = b & 0x7F;
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
-      if (len == 127) return fail(kTooBig);
+      if (len == 127) return kTooBig;
       bool masked = serverRole(expectMasked_);
-      if (!(b & 0x80) == masked) return fail(kError);  // 5.1: a client masks, a server does not
+      if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
       need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
     }
     return got_ < need_ ? kNone : header();
@@ -42,46 +36,46 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
   // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
   if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + ((uint8_t)(write_ - msgLen_) & 3)];
-  buf_[write_++] = b;
-  return --remaining_ ? kNone : payloadDone();
+  RxCount w = write_;
+  buf_[w++] = b;
+  write_ = w;
+  return w != end_ ? kNone : payloadDone();
 }
 
 // The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
 WsDecoder::Event WsDecoder::header() {
   uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
-  if (head_[0] & 0x70) return fail(kError);  // no extension negotiated: RSV must be 0
+  if (head_[0] & 0x70) return kError;  // no extension negotiated: RSV must be 0
   if (op & 0x08) {
     // 5.5: control frames are never fragmented and carry at most 125 bytes.
-    if (op > kOpPong || !(head_[0] & 0x80) || len > 125) return fail(kError);
+    if (op > kOpPong || !(head_[0] & 0x80) || len > 125) return kError;
   } else if (op > kOpBinary || (op == kOpCont) != inMessage_) {
     // 5.4: a continuation needs an open message; a new one must not interleave.
-    return fail(kError);
+    return kError;
   }
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
-  if (n > (uint16_t)(cap_ - msgLen_)) return fail(kTooBig);
-  remaining_ = (RxCount)n;
+  if (n > (uint16_t)(cap_ - msgLen_)) return kTooBig;
   write_ = msgLen_;
+  end_ = (RxCount)(msgLen_ + n);
   return n ? kNone : payloadDone();
 }
 
 WsDecoder::Event WsDecoder::payloadDone() {
   uint8_t op = head_[0] & 0x0F;
-  got_ = 0, need_ = 2;
-  if (op & 0x08) {
-    start_ = msgLen_;
+  got_ = 0;  // need_ stays: at least 2, and set again from the next header's second byte
+  if (op & 0x08) {  // its payload is after the message's part before it: data()
     if (op != kOpClose) return (Event)(op + 1);  // ping (kPing: answered by a pong), pong
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
     if (!len) return kClose;
-    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return fail(kError);
+    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return kError;
     return kClose;
   }
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);
   if (inMessage_) return kNone;
-  start_ = 0;  // the message is buf_[0, write_)
-  msgLen_ = 0;
+  msgLen_ = 0;  // the message is buf_[0, write_): data(), or message()
   return kMessage;
 }
 

@@ -47,23 +47,24 @@ class WsDecoder {
   /** Consume one byte; returns the event it completes, or kNone. */
   Event feed(uint8_t b);
 
-  // After kMessage: the message payload. After kPing/kPong/kClose: the
-  // control payload.
-  const uint8_t *data() const { return buf_ + start_; }
-  uint8_t *data() { return buf_ + start_; }  // a pong or close echo is masked in place
-  uint16_t size() const { return write_ - start_; }
+  // After kMessage: the message payload, from the buffer's start (msgLen_ is
+  // 0 again). After kPing/kPong/kClose: the control payload, stored after
+  // the part of a fragmented message that came before it.
+  const uint8_t *data() const { return buf_ + msgLen_; }
+  uint8_t *data() { return buf_ + msgLen_; }  // a pong or close echo is masked in place
+  uint16_t size() const { return write_ - msgLen_; }
+  // After kMessage only: the same, with no offset to add.
+  const uint8_t *message() const { return buf_; }
+  uint16_t messageSize() const { return write_; }
 
  private:
-  static constexpr uint8_t kFailed = 0xFF;  // need_ after an error: nothing more is read
   Event header();
   Event payloadDone();
-  Event fail(Event e);
 
   uint8_t *buf_;
   RxCount cap_;
   RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
-  RxCount start_ = 0;      // where data() begins; it ends at write_
-  RxCount remaining_ = 0;  // payload bytes still to read in this frame
+  RxCount end_ = 0;        // where this frame's payload ends
   RxCount write_ = 0;      // where the next payload byte goes
   uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
   uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has

@@ -8,11 +8,16 @@ namespace rd {
 
 namespace {
 
-constexpr uint16_t kCloseWaitMs = 1000;  // 7.1.1: how long we wait for the peer's close
 static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
 // Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
+
+// The handshake's texts (upgrade request, 101, refusals) go out in chunks of
+// this many bytes: a few more writes, but in direct mode the chunk and the
+// refusal's stay within the 63 bytes of the loop's stack frame that one
+// instruction reaches (the 101 and acceptApp's refusal are inlined there).
+constexpr uint8_t kHttpChunk = kTxChunk < 32 ? kTxChunk : 32;
 
 /** Sink for text written straight to a Client (refusals before any link). */
 void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
@@ -37,8 +42,8 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
   start(c, now, false);
   uint8_t nonce[16];
   randomBytes(nonce, sizeof nonce);
-  uint8_t chunk[kTxChunk];
-  Out out(chunk, kTxChunk, sink, this);
+  uint8_t chunk[kHttpChunk];
+  Out out(chunk, kHttpChunk, sink, this);
   handshake_.writeRequest(out, host, port, id, token, nonce);
   out.flush();
 }
@@ -49,8 +54,8 @@ void WsLink::startServer(Client &c, uint32_t now, const char *token) {
 }
 
 void WsLink::refuse(Client &c, uint16_t status) {
-  uint8_t chunk[kTxChunk];
-  Out out(chunk, kTxChunk, clientSink, &c);
+  uint8_t chunk[kHttpChunk];
+  Out out(chunk, kHttpChunk, clientSink, &c);
   WsHandshake::writeRefusal(out, status);
   out.flush();
   c.stop();
@@ -64,7 +69,7 @@ WsLink::Event WsLink::down(uint8_t why) {
   client_->stop();  // set: only a started link goes down
   state_ = kIdle;
 #if RD_SERIAL_LOG
-  why_ = why;
+  if (why != kWhyFailed) why_ = why;
 #else
   (void)why;  // no log to show it in: not kept, and no caller works it out
 #endif
@@ -75,7 +80,7 @@ const char *WsLink::reason() const {
 #if RD_SERIAL_LOG
   // In Why order; a walk over one text, not a table of pointers (which lands in RAM).
   const char *p = PSTR("write failed\0connection closed\0handshake refused\0handshake timeout\0"
-                       "close timeout\0link silent\0closed by peer\0frame too big (1009)\0"
+                       "closed here\0link silent\0closed by peer\0frame too big (1009)\0"
                        "protocol error (1002)");
   for (uint8_t i = why_; i; i--) p += strlen_P(p) + 1;
   return p;
@@ -87,15 +92,15 @@ const char *WsLink::reason() const {
 WsLink::Event WsLink::poll(uint32_t now32) {
   uint16_t now = (uint16_t)now32;  // every interval measured is far below 65 s
   if (state_ == kIdle) return kNone;
-  if (state_ == kFailed) return down(kWhyWrite);
+  if (state_ == kFailed) return down(kWhyFailed);
   if (state_ == kHashing) {
     // Nothing is read while hashing: the client's response waits for the
     // accept value, and what follows the server's request for its 101 (a
     // refused request has nothing to hash).
     if (!handshake_.hashStep()) return timers(now);
     if (serverRole(server_)) {
-      uint8_t chunk[kTxChunk];
-      Out out(chunk, kTxChunk, sink, this);
+      uint8_t chunk[kHttpChunk];
+      Out out(chunk, kHttpChunk, sink, this);
       handshake_.writeResponse(out);
       out.flush();
       return handshake_.status() != 101 ? down(kWhyRefused) : opened();
@@ -136,19 +141,19 @@ WsLink::Event WsLink::onByte(uint8_t b) {
     }
     return r == WsHandshake::kFail ? down(kWhyRefused) : opened();
   }
-  bool open = state_ == kOpen;
+  // Open: frames are decoded only on an open link (its only state after the handshake).
   WsDecoder::Event e = decoder_.feed(b);
   switch (e) {
     case WsDecoder::kMessage:
-      return open ? kMessage : kNone;
+      return kMessage;
     case WsDecoder::kPing:   // 5.5.2: a pong with the same payload
     case WsDecoder::kClose:  // 5.5.1: the close echoed as it came (its code checked, and
                              // reason), then the TCP connection may go
-      if (open) sendControl(e, decoder_.data(), (uint8_t)decoder_.size());  // the event is the answer's opcode
+      sendControl(e, decoder_.data(), (uint8_t)decoder_.size());  // the event is the answer's opcode
       if (e == WsDecoder::kPing) return kNone;
       return down(kWhyPeerClose);
     case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
-      send(writeTooBig, nullptr);
+      sendText(writeTooBig, nullptr);  // frames are decoded only on an open link
       sendClose(kCloseTooBig);
       return down(kWhyTooBig);
     case WsDecoder::kError:
@@ -161,9 +166,9 @@ WsLink::Event WsLink::onByte(uint8_t b) {
 
 WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
-  if (state_ != kOpen) {
+  if (state_ != kOpen) {  // a handshake, hashing included
     if ((int16_t)(now - until_) <= 0) return kNone;
-    return down(state_ == kClosing ? kWhyCloseTimeout : kWhyHandshakeTimeout);
+    return down(kWhyHandshakeTimeout);
   }
   if (quiet > kLinkTimeoutMs) return down(kWhySilent);
   if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
@@ -174,10 +179,7 @@ WsLink::Event WsLink::timers(uint16_t now) {
 }
 
 bool WsLink::sendText(Writer w, const void *ctx) {
-  return state_ == kOpen && send(w, ctx);
-}
-
-bool WsLink::send(Writer w, const void *ctx) {
+  if (state_ != kOpen) return false;
   // A peer that stops reading must not stall the loop (and the failsafe)
   // inside a blocking write: a message is sent only if it fits now whole,
   // its frames' headers counted, and dropped whole otherwise (for telemetry
@@ -188,17 +190,18 @@ bool WsLink::send(Writer w, const void *ctx) {
   tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
   w(out, ctx);
   out.flush();
-  if (!netRoom(*client_, txBytes_)) return true;
-  tx_[0] = kOpText;
-  w(out, ctx);
-  tx_[0] |= 0x80;  // FIN: the rest is the last frame
-  out.flush();
-  return state_ != kFailed;
+  if (netRoom(*client_, txBytes_)) {
+    tx_[0] = kOpText;
+    w(out, ctx);
+    tx_[0] |= 0x80;  // FIN: the rest is the last frame
+    out.flush();
+  }
+  return state_ == kOpen;  // or kFailed: a write failed
 }
 
 void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
-  link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // send()'s own chunk: masked in place
+  link->frame(const_cast<uint8_t *>(data), (uint8_t)len);  // sendText()'s own chunk: masked in place
 }
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
@@ -224,7 +227,7 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
 
 void WsLink::write(const uint8_t *data, uint16_t len) {
   // After a failed write, nothing more: a frame cut short must not be followed by another.
-  if (state_ != kFailed && client_->write(data, len) != len) state_ = kFailed;
+  if (state_ != kFailed && client_->write(data, len) != len) fail(kWhyWrite);
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
@@ -240,10 +243,10 @@ void WsLink::sendClose(uint16_t code) {
   sendControl(kOpClose, payload, code ? 2 : 0);
 }
 
-void WsLink::close(uint16_t code, uint32_t now) {
+void WsLink::close(uint16_t code) {
   if (state_ != kOpen) return;
-  state_ = kClosing, until_ = (uint16_t)(now + kCloseWaitMs);  // first: a failed write wins
   sendClose(code);
+  fail(kWhyLocalClose);
 }
 
 }  // namespace rd

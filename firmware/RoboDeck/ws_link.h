@@ -3,9 +3,10 @@
 //
 // poll() reads what has arrived (a bounded amount per call), answers
 // control frames itself and hands data messages to the caller one at a
-// time. Every state has a deadline: a handshake that stalls, a close the
-// peer never answers and a link that goes silent all end in kDown, so the
-// robot never waits on the network for longer than a few milliseconds.
+// time. Nothing waits on the peer: a handshake that stalls and a link that
+// goes silent end in kDown at their deadlines, a close is echoed or sent and
+// the link ends at once, so the robot never waits on the network for
+// longer than a few milliseconds.
 #pragma once
 
 #include <Client.h>
@@ -20,10 +21,10 @@ namespace rd {
 class WsLink {
  public:
   enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
-  // kFailed: a write failed; the next poll reports kDown. kHashing: the
-  // accept value's SHA-1, a bounded piece per poll, before the client reads
-  // the response or the server answers the request.
-  enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen, kClosing };
+  // kFailed: a write failed, or we closed; the next poll reports kDown.
+  // kHashing: the accept value's SHA-1, a bounded piece per poll, before the
+  // client reads the response or the server answers the request.
+  enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen };
   typedef void (*Writer)(Out &out, const void *ctx);
 
   /**
@@ -49,13 +50,18 @@ class WsLink {
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
-  const uint8_t *data() const { return decoder_.data(); }
-  uint16_t size() const { return decoder_.size(); }
+  const uint8_t *data() const { return decoder_.message(); }
+  uint16_t size() const { return decoder_.messageSize(); }
 
   /** Send one text message made by `w`; false (and the link goes down) on failure. */
   bool sendText(Writer w, const void *ctx);
-  /** Start the close handshake (7.1.2); poll() reports kDown when it is over. */
-  void close(uint16_t code, uint32_t now);
+  /**
+   * Close an open link with `code` (5.5.1): our close frame goes out and the
+   * next poll() reports kDown, without waiting for the peer's answer (7.1.1
+   * lets a server drop the connection first; the robot itself never closes a
+   * link, it only answers the peer's close and fails on errors).
+   */
+  void close(uint16_t code);
   /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
   static void refuse(Client &c, uint16_t status);
 
@@ -67,14 +73,22 @@ class WsLink {
  private:
   // Why a link went down: a code, kept only in a build with a log (the texts too).
   enum Why : uint8_t {
-    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyCloseTimeout, kWhySilent,
+    kWhyWrite, kWhyClosed, kWhyRefused, kWhyHandshakeTimeout, kWhyLocalClose, kWhySilent,
     kWhyPeerClose, kWhyTooBig, kWhyProtocol,
+    kWhyFailed,  // down(): the reason fail() kept
   };
+  void fail(uint8_t why) {
+    state_ = kFailed;
+#if RD_SERIAL_LOG
+    why_ = why;
+#else
+    (void)why;
+#endif
+  }
   Event down(uint8_t why);
   Event opened();
   Event onByte(uint8_t b);
   Event timers(uint16_t now);
-  bool send(Writer w, const void *ctx);
   void sendControl(uint8_t opcode, uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
   void frame(uint8_t *data, uint8_t len);
@@ -91,11 +105,11 @@ class WsLink {
 #if RD_SERIAL_LOG
   uint8_t why_ = 0;
 #endif
-  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while send() only counts
+  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts
   uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
-  uint16_t txBytes_ = 0;  // what send() counted
+  uint16_t txBytes_ = 0;  // what sendText() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's or the close's deadline
+  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
   State state_ = kIdle;
   bool server_ = false, pinged_ = false;
 };
