@@ -35,16 +35,14 @@ void WsLink::start(Client &c, uint32_t now, bool server) {
   state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
 }
 
-// Out of line: its nonce and chunk stay out of the loop's stack frame, which
-// the link's poll() is inlined into; past 63 bytes, every access there costs more.
+// Out of line: its chunk stays out of the loop's stack frame, which the
+// link's poll() is inlined into; past 63 bytes, every access there costs more.
 RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
                          const char *id, const char *token) {
   start(c, now, false);
-  uint8_t nonce[16];
-  randomBytes(nonce, sizeof nonce);
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, sink, this);
-  handshake_.writeRequest(out, host, port, id, token, nonce);
+  handshake_.writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
   out.flush();
 }
 
