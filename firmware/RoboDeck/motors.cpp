@@ -20,7 +20,9 @@ constexpr uint8_t kRightRev = RD_RIGHT_INVERT ? RD_RIGHT_IN1 : RD_RIGHT_IN2;
 RD_NOINLINE uint8_t duty(int8_t speed, uint8_t scale) {
   uint8_t magnitude = (uint8_t)speed;
   if (speed < 0) magnitude = (uint8_t)-magnitude;
-  return (uint8_t)((uint16_t)(magnitude * scale) / 100u);
+  uint32_t x = (uint16_t)(magnitude * scale);
+  RD_OPAQUE(x);  // the core's 32-bit division, not a 16-bit one of our own (rd_pgm.h)
+  return (uint8_t)(x / 100u);
 }
 
 #if defined(__AVR_ATmega328P__) || defined(__AVR_ATmega2560__)
