@@ -48,7 +48,9 @@ DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 // 16-bit: checked every loop while they run, and all far below 32 s.
-uint16_t nextAttempt = 0, openedAt = 0;
+// The next relay connect waits `wait` ms from the last failure: none at
+// boot (no clock read in setup), so the first loop() connects.
+uint16_t failedAt = 0, wait = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
 bool direct() { return serverRole(config.direct); }
@@ -153,7 +155,8 @@ void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
   uint16_t jitter = random16();  // first: less to keep across the call
-  nextAttempt = (uint16_t)(now + backoff - (jitter & (backoff / 2)));
+  failedAt = now;
+  wait = (uint16_t)(backoff - (jitter & (backoff / 2)));
   backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 
@@ -186,7 +189,7 @@ const char *hostInRam() { return hostName; }
 #endif
 
 void connectRelay(uint32_t now) {
-  if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
+  if ((uint16_t)((uint16_t)now - failedAt) < wait) return;
   logLine(PSTR("connecting to relay"));
   if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
@@ -220,8 +223,7 @@ void robotSetup() {
 #endif
   platformBegin();
   watchdogStart();
-  if (direct()) netListen(config.port);
-  else nextAttempt = (uint16_t)millis();
+  if (direct()) netListen(config.port);  // a relay board connects in its first loop()
   logLine(PSTR("ready"));
 }
 
