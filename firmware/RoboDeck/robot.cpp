@@ -81,7 +81,7 @@ const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson 
 const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
-                                    &drive.left_, &drive.right_,       &drive.ack_};
+                                    &drive.applied_.left, &drive.applied_.right, &drive.applied_.ack};
 Command command;  // the message being handled (pong's id is read from it)
 const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
 const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
@@ -235,7 +235,7 @@ void robotLoop() {
   if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
   // The pins follow the drive state every loop, right after the messages
   // and the timeout changed it (so a tel's m is what they show).
-  motorsApply(drive.left_, drive.right_);
+  motorsApply(drive.applied_.left, drive.applied_.right);
   if (link.open()) {
     telemetry(now);
     if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
