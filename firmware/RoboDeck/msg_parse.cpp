@@ -64,7 +64,7 @@ uint8_t integer(Command &out, uint8_t f, uint16_t rateMax) {
   if (!v) return (uint8_t)Problem::kMissing;
   v = skip(v);
   bool neg = *v == '-';
-  v += neg;
+  if (neg) v++;
   if ((uint8_t)(*v - '0') > 9) return (uint8_t)Problem::kNotInteger;
   uint32_t u = 0;
   for (uint8_t d; (d = (uint8_t)(*v - '0')) <= 9; v++) {
