@@ -112,12 +112,13 @@ __attribute__((always_inline)) inline void pinWrite(uint8_t pin, bool high) {
 /**
  * The PWM output on at `d` (0 < d <= 255; a timer at its top value holds
  * the pin high), or off at 0: the pin is then its port's LOW, with no
- * spike that a zero compare value leaves in fast PWM. As analogWrite does.
+ * spike that a zero compare value leaves in fast PWM. As analogWrite does
+ * (the compare value is written at 0 too, unseen while the output is off).
  */
 __attribute__((always_inline)) inline void pwmWrite(uint8_t pin, uint8_t d) {
 #define RD_PWM(timer, tccr, com, ocr)           \
   case timer:                                   \
-    if (d) ocr = d;                             \
+    ocr = d;                                    \
     regBit(&tccr, _BV(com), d);                 \
     break;
 // Output x (A, B or C) of timer n: its TIMERnx id, control register, COM bit and compare register.
