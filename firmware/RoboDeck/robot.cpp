@@ -86,7 +86,7 @@ Command command;  // the message being handled (pong's id is read from it)
 const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
 const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
-bool sendTel() {
+RD_NOINLINE bool sendTel() {
   if (!sampler.count()) return true;
   bool sent = link.sendText(writeMessage, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
