@@ -51,11 +51,9 @@
 #endif
 
 // Makes the compiler forget what it knows about the value of `v` (a
-// variable), so the arithmetic that follows stays as written: a division
-// by the core's 32-bit routine, which every sketch that prints a number
-// links anyway, where the compiler would narrow it to a 16-bit one that
-// only we would link (__udivmodhi4, 40 B on AVR), or a multiply by 10 as
-// shifts and adds where it would call __muluhisi3 (52 B with its helper).
+// variable), so the arithmetic that follows stays as written: a multiply
+// by 10 as shifts and adds, which it would otherwise fold back into a call
+// of a routine only we would link (__muluhisi3, 52 B with its helper on AVR).
 #if defined(__GNUC__)
 #define RD_OPAQUE(v) __asm__("" : "+r"(v))
 #else
