@@ -18,7 +18,7 @@ RD_BY_POINTER void Sampler::advance() {
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
-void Sampler::commit() {
+RD_BY_POINTER void Sampler::commit() {
   if (count_ == 0) first_ = next_;
   count_++;
   advance();
