@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <string.h>
 
 namespace rd {
 
@@ -16,7 +17,7 @@ class DriveState {
   constexpr explicit DriveState(uint16_t timeoutMs) : timeout(timeoutMs) {}
 
   /** Boot or link loss: motors off, and the next link starts from seq 0. */
-  void reset() { stop(0); }
+  void reset() { memset(&applied_, 0, sizeof applied_); }  // a loop: fewer bytes than a store each
   /** Returns true if the drive was applied: its seq is newer, or `always` (a stop). */
   bool drive(int8_t l, int8_t r, int32_t seq, uint32_t now, bool always = false);
   /** Always applied, whatever its seq. */
@@ -24,16 +25,18 @@ class DriveState {
   /** Returns true if this call stopped the motors because drives stopped coming. */
   bool expire(uint32_t now);
 
-  int8_t left() const { return left_; }
-  int8_t right() const { return right_; }
+  int8_t left() const { return applied_.left; }
+  int8_t right() const { return applied_.right; }
   /** The seq of the last drive or stop applied (tel.ack). */
-  int32_t ack() const { return ack_; }
+  int32_t ack() const { return applied_.ack; }
 
   uint16_t timeout;
 
-  // Public for the `tel` writer (ack_); change them through the calls above.
-  int8_t left_ = 0, right_ = 0;
-  int32_t ack_ = 0;
+  // What is applied, public for the `tel` writer; change it through the calls above.
+  struct Applied {
+    int8_t left, right;
+    int32_t ack;
+  } applied_ = {};
   // 16 bits: the timeout is at most 10 s and expire() runs every loop (the
   // watchdog resets a loop stuck for 8 s), so the wrap at 65 s never shows.
   uint16_t lastDrive_ = 0;

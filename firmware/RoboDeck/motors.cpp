@@ -16,11 +16,24 @@ constexpr uint8_t kLeftRev = RD_LEFT_INVERT ? RD_LEFT_IN1 : RD_LEFT_IN2;
 constexpr uint8_t kRightFwd = RD_RIGHT_INVERT ? RD_RIGHT_IN2 : RD_RIGHT_IN1;
 constexpr uint8_t kRightRev = RD_RIGHT_INVERT ? RD_RIGHT_IN1 : RD_RIGHT_IN2;
 
-/** 16 bits (magnitude * scale <= 25500); exact at full trim, at most one step (of 255) low otherwise. */
-RD_NOINLINE uint8_t duty(int8_t speed, uint8_t scale) {
+// The duty, magnitude * scale / 100, as magnitude * k >> 14 with k =
+// scale * 2^14 / 100 rounded up (below 2^16): exact for every magnitude
+// 0..100 and scale 0..255 (the static_assert checks the two in use), with
+// no division: two 8-bit hardware multiplies (k's high and low byte).
+constexpr uint16_t dutyK(uint8_t scale) { return (uint16_t)((scale * 16384ul + 99) / 100); }
+constexpr bool dutyExact(uint8_t scale, uint8_t magnitude = 100) {
+  return (magnitude * (uint32_t)dutyK(scale)) >> 14 == magnitude * scale / 100u &&
+         (magnitude == 0 || dutyExact(scale, (uint8_t)(magnitude - 1)));
+}
+static_assert(dutyExact(kLeftScale) && dutyExact(kRightScale), "the duty's multiply and shift");
+
+RD_NOINLINE uint8_t duty(int8_t speed, uint16_t k) {
   uint8_t magnitude = (uint8_t)speed;
   if (speed < 0) magnitude = (uint8_t)-magnitude;
-  return (uint8_t)((uint16_t)(magnitude * scale) / 100u);
+  // (magnitude * k) >> 14 in 16 bits: (m * k_hi + (m * k_lo >> 8)) >> 6.
+  uint16_t high = (uint16_t)(magnitude * (uint8_t)(k >> 8));
+  uint16_t low = (uint16_t)(magnitude * (uint8_t)k) >> 8;
+  return (uint8_t)((uint16_t)(high + low) >> 6);
 }
 
 #if defined(__AVR_ATmega328P__) || defined(__AVR_ATmega2560__)
@@ -110,12 +123,13 @@ __attribute__((always_inline)) inline void pinWrite(uint8_t pin, bool high) {
 /**
  * The PWM output on at `d` (0 < d <= 255; a timer at its top value holds
  * the pin high), or off at 0: the pin is then its port's LOW, with no
- * spike that a zero compare value leaves in fast PWM. As analogWrite does.
+ * spike that a zero compare value leaves in fast PWM. As analogWrite does
+ * (the compare value is written at 0 too, unseen while the output is off).
  */
 __attribute__((always_inline)) inline void pwmWrite(uint8_t pin, uint8_t d) {
 #define RD_PWM(timer, tccr, com, ocr)           \
   case timer:                                   \
-    if (d) ocr = d;                             \
+    ocr = d;                                    \
     regBit(&tccr, _BV(com), d);                 \
     break;
 // Output x (A, B or C) of timer n: its TIMERnx id, control register, COM bit and compare register.
@@ -154,9 +168,9 @@ void motorsBegin() {
 void motorsApply(int8_t left, int8_t right) {
   // Direction first, so the wheel never runs the wrong way at the new duty.
   pinWrite(kLeftFwd, left > 0), pinWrite(kLeftRev, left < 0);
-  pwmWrite(RD_LEFT_PWM, duty(left, kLeftScale));
+  pwmWrite(RD_LEFT_PWM, duty(left, dutyK(kLeftScale)));
   pinWrite(kRightFwd, right > 0), pinWrite(kRightRev, right < 0);
-  pwmWrite(RD_RIGHT_PWM, duty(right, kRightScale));
+  pwmWrite(RD_RIGHT_PWM, duty(right, dutyK(kRightScale)));
 }
 
 }  // namespace rd

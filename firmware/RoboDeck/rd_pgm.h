@@ -50,6 +50,16 @@
 #define RD_BY_POINTER RD_NOINLINE
 #endif
 
+// Makes the compiler forget what it knows about the value of `v` (a
+// variable), so the arithmetic that follows stays as written: a multiply
+// by 10 as shifts and adds, which it would otherwise fold back into a call
+// of a routine only we would link (__muluhisi3, 52 B with its helper on AVR).
+#if defined(__GNUC__)
+#define RD_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define RD_OPAQUE(v) (void)(v)
+#endif
+
 namespace rd {
 
 /** Byte `i` of the P-string `p`. */

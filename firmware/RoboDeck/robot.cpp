@@ -48,7 +48,9 @@ DriveState drive(kDefaultTimeoutMs);
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 // 16-bit: checked every loop while they run, and all far below 32 s.
-uint16_t nextAttempt = 0, openedAt = 0;
+// The next relay connect waits `wait` ms from the last failure: none at
+// boot (no clock read in setup), so the first loop() connects.
+uint16_t failedAt = 0, wait = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
 bool direct() { return serverRole(config.direct); }
@@ -79,12 +81,12 @@ const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson 
 const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
-                                    &drive.left_, &drive.right_,       &drive.ack_};
+                                    &drive.applied_.left, &drive.applied_.right, &drive.applied_.ack};
 Command command;  // the message being handled (pong's id is read from it)
 const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
 const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
-bool sendTel() {
+RD_NOINLINE bool sendTel() {
   if (!sampler.count()) return true;
   bool sent = link.sendText(writeMessage, kTel);
   sampler.clear();  // sent, or the link is going down: either way not kept
@@ -153,7 +155,8 @@ void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
   uint16_t jitter = random16();  // first: less to keep across the call
-  nextAttempt = (uint16_t)(now + backoff - (jitter & (backoff / 2)));
+  failedAt = now;
+  wait = (uint16_t)(backoff - (jitter & (backoff / 2)));
   backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 
@@ -186,7 +189,7 @@ const char *hostInRam() { return hostName; }
 #endif
 
 void connectRelay(uint32_t now) {
-  if ((int16_t)((uint16_t)now - nextAttempt) < 0) return;
+  if ((uint16_t)((uint16_t)now - failedAt) < wait) return;
   logLine(PSTR("connecting to relay"));
   if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);
@@ -220,8 +223,7 @@ void robotSetup() {
 #endif
   platformBegin();
   watchdogStart();
-  if (direct()) netListen(config.port);
-  else nextAttempt = (uint16_t)millis();
+  if (direct()) netListen(config.port);  // a relay board connects in its first loop()
   logLine(PSTR("ready"));
 }
 
@@ -233,7 +235,7 @@ void robotLoop() {
   if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
   // The pins follow the drive state every loop, right after the messages
   // and the timeout changed it (so a tel's m is what they show).
-  motorsApply(drive.left_, drive.right_);
+  motorsApply(drive.applied_.left, drive.applied_.right);
   if (link.open()) {
     telemetry(now);
     if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;

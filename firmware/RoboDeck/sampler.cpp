@@ -18,16 +18,15 @@ RD_BY_POINTER void Sampler::advance() {
   next_.seq = (next_.seq + 1) & 0x7FFFFFFF;
 }
 
-void Sampler::commit() {
+RD_BY_POINTER void Sampler::commit() {
   if (count_ == 0) first_ = next_;
   count_++;
   advance();
 }
 
 bool Sampler::due(uint32_t now) {
-  // A batch's span in ms, in 16 bits where it fits them (no 32-bit division).
-  int32_t window = kBatchMax <= 65 ? (int32_t)((uint16_t)(kBatchMax * 1000u) / rate_)
-                                   : (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
+  // A batch's span in ms (the core's 32-bit division: no 16-bit one of our own).
+  int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
   for (;;) {
     int32_t late = (int32_t)(now - next_.ms);
     if (late < window) return late >= 0;

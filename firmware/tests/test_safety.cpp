@@ -19,6 +19,17 @@ TEST_CASE("failsafe: motors off exactly at the timeout after the last drive") {
   CHECK(d.ack() == 2);          // the failsafe does not forget what was applied
 }
 
+TEST_CASE("failsafe: once stopped, later calls keep the motors off and report nothing") {
+  rd::DriveState d(500);
+  d.drive(40, -40, 1, 1000);
+  CHECK(d.expire(1500));
+  for (uint32_t now : {1501u, 30000u, 1000u + 65536u + 100u, 1000u + 65536u + 600u}) {
+    CAPTURE(now);  // the third is inside the 16-bit clock's wrap of the last drive time
+    CHECK_FALSE(d.expire(now));
+    CHECK((d.left() == 0 && d.right() == 0 && d.ack() == 1));
+  }
+}
+
 TEST_CASE("failsafe: works across the 49-day wrap of millis()") {
   rd::DriveState d(500);
   CHECK(d.drive(10, 10, 1, 0xFFFFFF00u));
