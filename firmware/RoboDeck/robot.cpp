@@ -167,14 +167,13 @@ void linkDown(uint32_t now, const char *why) {
   if (!direct()) retryLater(now);
 }
 
+/** One event of the link per loop: the rest of the loop (the failsafe first) runs between messages. */
 void serviceLink(uint32_t now) {
-  for (uint8_t events = 0; events < 8; events++) {
-    switch (link.poll(now)) {
-      case WsLink::kNone: return;
-      case WsLink::kOpened: linkUp(now); break;
-      case WsLink::kMessage: onMessage(now); break;
-      case WsLink::kDown: linkDown(now, link.reason()); return;
-    }
+  switch (link.poll(now)) {
+    case WsLink::kNone: return;
+    case WsLink::kOpened: linkUp(now); return;
+    case WsLink::kMessage: onMessage(now); return;
+    case WsLink::kDown: linkDown(now, link.reason()); return;
   }
 }
 
