@@ -37,10 +37,13 @@ enum Pattern : uint8_t {
   kPBearer,      // server: Authorization: Bearer <token>
   kPKey,         // server: Sec-WebSocket-Key (hashed, not matched)
   kPNone,        // anything else
-  kPHttp,        // first line: HTTP/1.1
-  kPGet,         // request line: GET
-  kPToken,       // request target: token=<token> between '?' or '&'
+  // The first line's: from kPStatus on, pat_ is also where the scanner is.
   kPStatus,      // status line: HTTP/1.1 101, then anything
+  kPGet,         // request line's fields, a space apart: GET,
+  kPToken,       // the target: token=<token> between '?' or '&',
+  kPHttp,        // HTTP/1.1,
+  kPRest,        // then anything
+  kPName = 0xFF  // not a pattern: a header's name is being read
 };
 // Entries of kNameHash: a client looks up none past the accept's.
 constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
@@ -60,10 +63,11 @@ constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-se
   X(RD_SERVER_TEXT("bearer "))    \
   X("") /* the key */             \
   X("") /* none */                \
-  X(RD_SERVER_TEXT("http/1.1"))   \
+  X(RD_CLIENT_TEXT("http/1.1 101 ")) \
   X(RD_SERVER_TEXT("get"))        \
   X(RD_SERVER_TEXT("token="))     \
-  X(RD_CLIENT_TEXT("http/1.1 101 "))
+  X(RD_SERVER_TEXT("http/1.1"))   \
+  X("") /* the rest */
 #define RD_PATTERN_TEXT(s) s
 const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
 constexpr uint8_t kPatternLen[] = {
@@ -74,8 +78,8 @@ constexpr uint8_t kPatternLen[] = {
 constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t)(p - 1)) + kPatternLen[p - 1]) : 0; }
 const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
                                       patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
-                                      patternAt(10), patternAt(11), patternAt(12)};
-static_assert(sizeof kPatternLen == kPStatus + 1, "a text per pattern");
+                                      patternAt(10), patternAt(11), patternAt(12), patternAt(13)};
+static_assert(sizeof kPatternLen == kPRest + 1, "a text per pattern");
 
 // h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
 // and, checked, for a hundred common header names.
@@ -98,15 +102,14 @@ uint16_t nameHash(uint8_t p) {
 }
 
 constexpr uint8_t kNoMatch = 0xFF;
-constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 
 // What each pattern, matched whole, adds to seen_ (in Pattern order).
 enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
   kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, the status line for a client
 };
-const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
-                                        0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
+const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed, 0,
+                                        0,           kS101,     kSGet,      kSAuthed,  kSHttp,   0};
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
@@ -229,7 +232,7 @@ uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  if (field_ == kName) {
+  if (pat_ == kPName) {
     if (c != ':') {
       hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
       return kMore;
@@ -238,8 +241,8 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
     while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
     // The other role's headers need no filter: a server's accept, a client's
     // key or bearer only set bits that role never asks for.
-    pat_ = p, at_ = 0, field_ = kValue;
-  } else if (field_ != kValue) {
+    pat_ = p, at_ = 0;
+  } else if (pat_ >= kPStatus) {
     field(c);
   } else if (serverRole(server_) && pat_ == kPKey) {
     // Hashed as it comes; a longer key is refused: its 25th character, stored, says so.
@@ -259,11 +262,10 @@ void WsHandshake::field(uint8_t c) {
   if (!serverRole(server_)) return match((char)c);
   if (c == ' ') {
     element();
-    if (field_ < 3) field_++;
-    pat_ = field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
+    if (pat_ < kPRest) pat_++;  // the next field's pattern
     return;
   }
-  if (field_ == 1) {
+  if (pat_ == kPToken) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
@@ -322,11 +324,11 @@ void WsHandshake::match(char c, bool end) {
 
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
-  if (field_ != kName) element();
+  if (pat_ != kPName) element();
   // Blank: a header line with no name begun. (A line with no colon whose
   // characters hash to 0, such as "0`", would pass for one: it is no HTTP.)
-  bool blank = !hash_ && field_ == kName;
-  hash_ = 0, pat_ = kPNone, field_ = kName;
+  bool blank = !hash_ && pat_ == kPName;
+  hash_ = 0, pat_ = kPName;
   return blank ? end() : kMore;
 }
 
