@@ -43,7 +43,9 @@ enum Pattern : uint8_t {
   kPToken,       // the target: token=<token> between '?' or '&',
   kPHttp,        // HTTP/1.1,
   kPRest,        // then anything
-  kPName = 0xFF  // not a pattern: a header's name is being read
+  // Not patterns: a header line with nothing read yet (blank, if it ends
+  // there), and one whose name is being read.
+  kPBlank = 0xFE, kPName = 0xFF
 };
 // Entries of kNameHash: a client looks up none past the accept's.
 constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
@@ -81,25 +83,25 @@ const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2), 
                                       patternAt(10), patternAt(11), patternAt(12), patternAt(13)};
 static_assert(sizeof kPatternLen == kPRest + 1, "a text per pattern");
 
-// h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
-// and, checked, for a hundred common header names.
-const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
-    0x1789,  // upgrade
-    0x8da4,  // connection
-    0x3566,  // sec-websocket-protocol
-    0x980c,  // sec-websocket-version
-    0xce48,  // sec-websocket-accept
-    RD_SERVER_ONLY(0xffa4,  // authorization
-                   0x99d7)  // sec-websocket-key
-};
-
-uint16_t nameHash(uint8_t p) {
-#if defined(pgm_read_word)  // the boards' cores; on the host, flash is memory
-  return pgm_read_word(&kNameHash[p]);
-#else
-  return kNameHash[p];
-#endif
+// A header name's hash: h = h * 3 + (c | 0x20) in 8 bits over its
+// characters. Distinct for our seven, and from those of 128 common header
+// names (test_handshake.cpp holds them to it).
+constexpr uint8_t hashName(const char *s, uint8_t h = 0) {
+  return *s ? hashName(s + 1, (uint8_t)(h * 3 + (*s | 0x20))) : h;
 }
+// Our header names, in Pattern order.
+constexpr const char *kHeaderNames[] = {"upgrade",         "connection",           "sec-websocket-protocol",
+                                        "sec-websocket-version", "sec-websocket-accept", "authorization",
+                                        "sec-websocket-key"};
+constexpr bool hashesDistinct(uint8_t i = 0, uint8_t j = 0) {
+  return i == kPNone ? true
+         : j == i    ? hashName(kHeaderNames[i]) != 0 && hashesDistinct((uint8_t)(i + 1), 0)
+                     : hashName(kHeaderNames[i]) != hashName(kHeaderNames[j]) && hashesDistinct(i, (uint8_t)(j + 1));
+}
+static_assert(hashesDistinct(), "our header names' hashes: distinct, and none 0 (a blank line's)");
+const uint8_t kNameHash[kHeaderPatterns] PROGMEM = {
+    hashName(kHeaderNames[0]), hashName(kHeaderNames[1]), hashName(kHeaderNames[2]), hashName(kHeaderNames[3]),
+    hashName(kHeaderNames[4]), RD_SERVER_ONLY(hashName(kHeaderNames[5]), hashName(kHeaderNames[6]))};
 
 constexpr uint8_t kNoMatch = 0xFF;
 
@@ -232,13 +234,14 @@ uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  if (pat_ == kPName) {
+  if (pat_ >= kPBlank) {
     if (c != ':') {
-      hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
+      pat_ = kPName;
+      hash_ = (uint8_t)(hash_ * 3 + (c | 0x20));
       return kMore;
     }
     uint8_t p = 0;
-    while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
+    while (p < kHeaderPatterns && pgm_read_byte(&kNameHash[p]) != hash_) p++;
     // The other role's headers need no filter: a server's accept, a client's
     // key or bearer only set bits that role never asks for.
     pat_ = p, at_ = 0;
@@ -324,11 +327,9 @@ void WsHandshake::match(char c, bool end) {
 
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
-  if (pat_ != kPName) element();
-  // Blank: a header line with no name begun. (A line with no colon whose
-  // characters hash to 0, such as "0`", would pass for one: it is no HTTP.)
-  bool blank = !hash_ && pat_ == kPName;
-  hash_ = 0, pat_ = kPName;
+  if (pat_ < kPBlank) element();
+  bool blank = pat_ == kPBlank;  // a header line where nothing came (a line with no colon is skipped)
+  hash_ = 0, pat_ = kPBlank;
   return blank ? end() : kMore;
 }
 
