@@ -49,7 +49,8 @@ void Sha1::rounds(uint8_t n) {
   static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 21, "the working array's words");
   if (!round_) memcpy(s_ + kA, h_, 20);
   do {
-    uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)
+    uint8_t kind = 0;  // 4 * (round / 20)
+    for (uint8_t r = round_++; r >= 20; r -= 20) kind += 4;
     const uint8_t *k = kRoundK + kind;
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and

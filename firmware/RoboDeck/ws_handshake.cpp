@@ -272,12 +272,15 @@ void WsHandshake::field(uint8_t c) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
-    if (pct_) {  // the escape's digits: 1, 2
+    if (pct_) {  // an escape's digit: pct_ is 1 after the '%', 0x1X after its first digit X
       int8_t v = hexValue(c);
       if (v < 0) at_ = kNoMatch;
-      pctValue_ = (uint8_t)(pctValue_ << 4 | (v & 15));
-      if (pct_++ < 2) return;
-      pct_ = 0, c = pctValue_;
+      uint8_t x = (uint8_t)(pct_ << 4 | (v & 15));  // the 1 shifted out at the second digit
+      if (pct_ < 0x10) {
+        pct_ = x;
+        return;
+      }
+      pct_ = 0, c = x;
     } else if (c == '%') {
       pct_ = 1;
       return;

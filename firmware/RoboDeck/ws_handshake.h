@@ -85,7 +85,7 @@ class WsHandshake {
   uint8_t hash_ = 0;    // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against; kPBlank, kPName in a name
   uint8_t at_ = 0;      // characters matched so far, or kNoMatch
-  uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
+  uint8_t pct_ = 0;     // percent-decoding in the request target: 0, or an escape begun
   bool server_ = false;
 };
 
