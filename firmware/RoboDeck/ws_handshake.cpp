@@ -72,6 +72,7 @@ constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-se
   X("") /* the rest */
 #define RD_PATTERN_TEXT(s) s
 const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
+constexpr uint8_t kStatusLen = sizeof "http/1.1 101 " - 1;
 constexpr uint8_t kPatternLen[] = {
 #define RD_PATTERN_LEN(s) sizeof s - 1,
     RD_PATTERNS(RD_PATTERN_LEN)
@@ -259,10 +260,14 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
 }
 
 // A character of the first line. A server's, "GET <target> HTTP/1.1", is
-// split into fields at spaces; a client's is matched whole against the
-// pattern "HTTP/1.1 101 ", which proves itself once complete.
+// split into fields at spaces; a client's is matched against the pattern
+// "HTTP/1.1 101 " as far as it goes, and proven at the line's end.
 void WsHandshake::field(uint8_t c) {
-  if (!serverRole(server_)) return match((char)c);
+  if (!serverRole(server_)) {
+    // Matched up to its end only: what follows, the reason phrase, is not read.
+    if (at_ < kStatusLen) match((char)c);
+    return;
+  }
   if (c == ' ') {
     element();
     if (pat_ < kPRest) pat_++;  // the next field's pattern
@@ -315,7 +320,7 @@ void WsHandshake::match(char c, bool end) {
     }
     if (!end) {
       if (w && (c == w || (fold && (c | 0x20) == w))) {
-        if (++at_ == n && !serverRole(server_) && pat_ == kPStatus) seen_ |= kS101;
+        at_++;
       }
       else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
       return;
