@@ -6,10 +6,19 @@ namespace rd {
 
 // The GUID, then the padding that fills the first block: 0x80 and zeros
 // (the last one the literal's own NUL).
-static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
+constexpr char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
 // The key and the GUID: past 55 bytes, so the length takes a second block.
 constexpr uint8_t kAcceptInput = kWsKeyChars + 36;
 static_assert(kWsKeyChars + sizeof kGuid == 64, "the key, the GUID and the padding fill a block");
+// The same in the order add() stores bytes 24 to 63 of the block: byte n at
+// place n ^ 60 from w[15]'s, which takes them to places 39 down to 0, word
+// by word. So endAccept() copies them there at once.
+#define RD_G(p) (uint8_t) kGuid[((p) ^ 60) - kWsKeyChars]
+#define RD_G4(p) RD_G(p), RD_G(p + 1), RD_G(p + 2), RD_G(p + 3)
+static const uint8_t kGuidBlock[sizeof kGuid] PROGMEM = {RD_G4(0),  RD_G4(4),  RD_G4(8),  RD_G4(12), RD_G4(16),
+                                                         RD_G4(20), RD_G4(24), RD_G4(28), RD_G4(32), RD_G4(36)};
+#undef RD_G4
+#undef RD_G
 
 static const uint8_t kInit[21] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
                                           0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0, 0};
@@ -101,8 +110,8 @@ bool Sha1::step() {
 
 void Sha1::endAccept() {
   // The GUID and the padding; the length does not fit after them.
-  for (uint8_t i = 0; i < sizeof kGuid; i++) add((uint8_t)pchar(kGuid, i));
-  round_ = 0;
+  memcpy_P(s_ + kW15, kGuidBlock, sizeof kGuidBlock);
+  bytes_ = 64, round_ = 0;
 }
 
 // The 6 bits at `bit` of hi and lo, its byte and the next.
