@@ -60,7 +60,6 @@ void Sha1::rounds(uint8_t n) {
   do {
     uint8_t kind = 0;  // 4 * (round / 20)
     for (uint8_t r = round_++; r >= 20; r -= 20) kind += 4;
-    const uint8_t *k = kRoundK + kind;
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
@@ -73,7 +72,7 @@ void Sha1::rounds(uint8_t n) {
       // Ch, Maj (where b and c differ, d decides) and Parity, around c ^ d.
       uint8_t x = c ^ d;
       uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & x)) : kind == 8 ? (uint8_t)(c ^ ((b ^ c) & x)) : (uint8_t)(b ^ x);
-      uint16_t sum = (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0] + carry);
+      uint16_t sum = (uint16_t)(p[kA] + f + kRoundK[(uint8_t)(kind + j)] + p[kE] + p[kW0] + carry);
       p[kNewA] = (uint8_t)sum;
       carry = (uint8_t)(sum >> 8);
     }
