@@ -8,7 +8,7 @@
 
 namespace rd {
 
-static uint16_t state = 0xACE1u;  // never 0: xorshift would stay there
+static uint16_t state = 0xACE1u;  // never 0: the LFSR would stay there
 
 void seedRandom(uint32_t entropy) {
 #if !defined(ROBODECK_HOST)
@@ -24,11 +24,14 @@ uint16_t random16() {
 #if defined(ESP32)
   return (uint16_t)esp_random();
 #else
-  // xorshift16 (7, 9, 8): period 2^16 - 1, byte moves and a few shifts on AVR.
+  // A Galois LFSR (x^16 + x^14 + x^13 + x^11 + 1): period 2^16 - 1, a
+  // shift and an xor a step on AVR; 16 steps make all of the next value.
   uint16_t x = state;
-  x ^= x << 7;
-  x ^= x >> 9;
-  x ^= x << 8;
+  for (uint8_t i = 16; i--;) {
+    uint8_t out = (uint8_t)x & 1;
+    x >>= 1;
+    if (out) x ^= 0xB400u;
+  }
   return state = x;
 #endif
 }
