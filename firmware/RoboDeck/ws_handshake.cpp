@@ -238,11 +238,11 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (pat_ >= kPBlank) {
     if (c != ':') {
       pat_ = kPName;
-      hash_ = (uint8_t)(hash_ * 3 + (c | 0x20));
+      at_ = (uint8_t)(at_ * 3 + (c | 0x20));  // in a name, at_ is its hash
       return kMore;
     }
     uint8_t p = 0;
-    while (p < kHeaderPatterns && pgm_read_byte(&kNameHash[p]) != hash_) p++;
+    while (p < kHeaderPatterns && pgm_read_byte(&kNameHash[p]) != at_) p++;
     // The other role's headers need no filter: a server's accept, a client's
     // key or bearer only set bits that role never asks for.
     pat_ = p, at_ = 0;
@@ -337,7 +337,7 @@ WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
   if (pat_ < kPBlank) element();
   bool blank = pat_ == kPBlank;  // a header line where nothing came (a line with no colon is skipped)
-  hash_ = 0, pat_ = kPBlank;
+  at_ = 0, pat_ = kPBlank;
   return blank ? end() : kMore;
 }
 

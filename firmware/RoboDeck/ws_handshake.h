@@ -82,9 +82,8 @@ class WsHandshake {
   // start() zeroes everything from status_ up to server_ at once.
   uint16_t status_ = 0;  // server: the answer
   uint8_t seen_ = 0;    // a bit per kind of pattern matched
-  uint8_t hash_ = 0;    // of the header name so far
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against; kPBlank, kPName in a name
-  uint8_t at_ = 0;      // characters matched so far, or kNoMatch
+  uint8_t at_ = 0;      // characters matched so far, or kNoMatch; in a header name, its hash so far
   uint8_t pct_ = 0;     // percent-decoding in the request target: 0, or an escape begun
   bool server_ = false;
 };
