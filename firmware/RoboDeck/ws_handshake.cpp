@@ -215,7 +215,7 @@ void WsHandshake::expectRequest(const char *token) {
 }
 
 void WsHandshake::writeResponse(Out &out) const {
-  if (status_ != 101) return writeRefusal(out, status_);
+  if (status_ != 101) return writeRefusal(out, status());
   // No reason phrase: it may be empty (RFC 7230 3.1.2), and clients go by the code.
   out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
@@ -344,7 +344,8 @@ WsHandshake::Result WsHandshake::lineEnd() {
 WsHandshake::Result WsHandshake::end() {
   if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && sha().added() == kWsKeyChars;
-  status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
+  static_assert(400 >> 8 == 1 && 401 >> 8 == 1, "a refusal's status is 256 + status_");
+  status_ = !upgrade ? (uint8_t)400 : !(seen_ & kSAuthed) ? (uint8_t)401 : !(seen_ & kSProtocol) ? (uint8_t)400 : 101;
   if (status_ != 101) return kFail;
   sha().endAccept();  // hashed by hashStep() before the 101 is written
   return kDone;
