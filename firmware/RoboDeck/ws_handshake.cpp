@@ -124,6 +124,9 @@ const char *statusText(uint16_t status) {
   }
 }
 
+// A refusal's last line, and the blank line, which the 101 ends with too.
+const char kRefusalEnd[] PROGMEM = "\r\nConnection: close\r\n\r\n";
+
 #define RD_REQUEST_TAIL                                                                  \
   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
   "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "
@@ -220,14 +223,14 @@ void WsHandshake::writeResponse(Out &out) const {
   out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
   for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
-  out.putP(PSTR("\r\n\r\n"));
+  out.putP(kRefusalEnd + sizeof kRefusalEnd - 5);  // its "\r\n\r\n"
 }
 
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("HTTP/1.1 "));
   out.putP(statusText(status));
   // No body, ended by the close that follows (RFC 7230 3.3.3), so no Content-Length.
-  out.putP(PSTR("\r\nConnection: close\r\n\r\n"));
+  out.putP(kRefusalEnd);
 }
 
 uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
