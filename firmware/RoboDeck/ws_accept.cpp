@@ -20,7 +20,8 @@ static const uint8_t kGuidBlock[sizeof kGuid] PROGMEM = {RD_G4(0),  RD_G4(4),  R
 #undef RD_G4
 #undef RD_G
 
-static const uint8_t kInit[21] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
+// What begin() sets: round_ (80: none), bytes_, then h0 .. h4 and the 0 after the digest.
+static const uint8_t kInit[23] PROGMEM = {80, 0, 0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
                                           0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0, 0};
 // In RAM: read straight by the round, with no copy out of flash.
 static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
@@ -44,9 +45,8 @@ RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
 }
 
 void Sha1::begin() {
-  memcpy_P(h_, kInit, sizeof h_);  // and the 0 after the digest
-  bytes_ = 0;
-  round_ = 80;
+  static_assert(offsetof(Sha1, bytes_) == 1 && offsetof(Sha1, h_) == 2, "begin() sets them as one");
+  memcpy_P(this, kInit, sizeof kInit);
 }
 
 // Byte n of the block goes to word n / 4, counted down from w[0]'s place:
