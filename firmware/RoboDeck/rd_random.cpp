@@ -16,8 +16,9 @@ void seedRandom(uint32_t entropy) {
   // nothing and has no reconnect jitter. (The host runs both roles.)
   if (kDirectMode) return;
 #endif
-  uint16_t s = (uint16_t)(state ^ entropy ^ entropy >> 16);
-  if (s) state = s;
+  // The entropy's halves folded, forced odd so never 0 (15 bits of seed); the
+  // state before, a constant at boot, would add nothing.
+  state = (uint16_t)(entropy ^ entropy >> 16) | 1;
 }
 
 uint16_t random16() {
