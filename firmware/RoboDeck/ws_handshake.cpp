@@ -79,9 +79,11 @@ constexpr uint8_t kPatternLen[] = {
 #undef RD_PATTERN_LEN
 };
 constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t)(p - 1)) + kPatternLen[p - 1]) : 0; }
-const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
-                                      patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
-                                      patternAt(10), patternAt(11), patternAt(12), patternAt(13)};
+// A client reads none past kPStatus, a relay board keeps none past it.
+constexpr uint8_t kPatterns = kServerCode ? kPRest + 1 : kPStatus + 1;
+const uint8_t kPatternAt[kPatterns + 1] PROGMEM = {
+    patternAt(0), patternAt(1), patternAt(2), patternAt(3), patternAt(4), patternAt(5), patternAt(6),
+    patternAt(7), patternAt(8), patternAt(9) RD_SERVER_ONLY(, patternAt(10), patternAt(11), patternAt(12), patternAt(13))};
 static_assert(sizeof kPatternLen == kPRest + 1, "a text per pattern");
 
 // A header name's hash: h = h * 3 + (c | 0x20) in 8 bits over its
@@ -111,8 +113,8 @@ enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
   kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, the status line for a client
 };
-const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed, 0,
-                                        0,           kS101,     kSGet,      kSAuthed,  kSHttp,   0};
+const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed, 0,
+                                                 0, kS101 RD_SERVER_ONLY(, kSGet, kSAuthed, kSHttp, 0)};
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
