@@ -8,7 +8,7 @@
 
 namespace rd {
 
-static uint16_t state = 0xACE1u;  // never 0: xorshift would stay there
+static uint16_t state = 0xACE1u;  // never 0: the LFSR would stay there
 
 void seedRandom(uint32_t entropy) {
 #if !defined(ROBODECK_HOST)
@@ -16,19 +16,23 @@ void seedRandom(uint32_t entropy) {
   // nothing and has no reconnect jitter. (The host runs both roles.)
   if (kDirectMode) return;
 #endif
-  uint16_t s = (uint16_t)(state ^ entropy ^ entropy >> 16);
-  if (s) state = s;
+  // The entropy's halves folded, forced odd so never 0 (15 bits of seed); the
+  // state before, a constant at boot, would add nothing.
+  state = (uint16_t)(entropy ^ entropy >> 16) | 1;
 }
 
 uint16_t random16() {
 #if defined(ESP32)
   return (uint16_t)esp_random();
 #else
-  // xorshift16 (7, 9, 8): period 2^16 - 1, byte moves and a few shifts on AVR.
+  // A Galois LFSR (x^16 + x^14 + x^13 + x^11 + 1): period 2^16 - 1, a
+  // shift and an xor a step on AVR; 16 steps make all of the next value.
   uint16_t x = state;
-  x ^= x << 7;
-  x ^= x >> 9;
-  x ^= x << 8;
+  for (uint8_t i = 16; i--;) {
+    uint8_t out = (uint8_t)x & 1;
+    x >>= 1;
+    if (out) x ^= 0xB400u;
+  }
   return state = x;
 #endif
 }

@@ -1,6 +1,6 @@
 // Random numbers for WebSocket keys and masks (RFC 6455 4.1, 5.3) and
 // backoff jitter. ESP32 has a hardware generator; elsewhere a 16-bit
-// xorshift generator seeded at boot from ADC noise and timing
+// LFSR seeded at boot from ADC noise and timing
 // (platform.cpp), which is what an Uno has to offer and costs a few dozen
 // bytes of flash. Neither use is security-critical for a robot: the key
 // only shows that the server speaks WebSocket, and masks guard browsers'

@@ -6,12 +6,22 @@ namespace rd {
 
 // The GUID, then the padding that fills the first block: 0x80 and zeros
 // (the last one the literal's own NUL).
-static const char kGuid[] PROGMEM = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
+constexpr char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11\x80\0\0";
 // The key and the GUID: past 55 bytes, so the length takes a second block.
 constexpr uint8_t kAcceptInput = kWsKeyChars + 36;
 static_assert(kWsKeyChars + sizeof kGuid == 64, "the key, the GUID and the padding fill a block");
+// The same in the order add() stores bytes 24 to 63 of the block: byte n at
+// place n ^ 60 from w[15]'s, which takes them to places 39 down to 0, word
+// by word. So endAccept() copies them there at once.
+#define RD_G(p) (uint8_t) kGuid[((p) ^ 60) - kWsKeyChars]
+#define RD_G4(p) RD_G(p), RD_G(p + 1), RD_G(p + 2), RD_G(p + 3)
+static const uint8_t kGuidBlock[sizeof kGuid] PROGMEM = {RD_G4(0),  RD_G4(4),  RD_G4(8),  RD_G4(12), RD_G4(16),
+                                                         RD_G4(20), RD_G4(24), RD_G4(28), RD_G4(32), RD_G4(36)};
+#undef RD_G4
+#undef RD_G
 
-static const uint8_t kInit[21] PROGMEM = {0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
+// What begin() sets: round_ (80: none), bytes_, then h0 .. h4 and the 0 after the digest.
+static const uint8_t kInit[23] PROGMEM = {80, 0, 0x67, 0x45, 0x23, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x98, 0xBA, 0xDC,
                                           0xFE, 0x10, 0x32, 0x54, 0x76, 0xC3, 0xD2, 0xE1, 0xF0, 0};
 // In RAM: read straight by the round, with no copy out of flash.
 static const uint8_t kRoundK[16] = {0x5A, 0x82, 0x79, 0x99, 0x6E, 0xD9, 0xEB, 0xA1,
@@ -35,22 +45,21 @@ RD_NOINLINE void Sha1::rol(uint8_t at, uint8_t n) {
 }
 
 void Sha1::begin() {
-  memcpy_P(h_, kInit, sizeof h_);  // and the 0 after the digest
-  bytes_ = 0;
-  round_ = 80;
+  static_assert(offsetof(Sha1, bytes_) == 1 && offsetof(Sha1, h_) == 2, "begin() sets them as one");
+  memcpy_P(this, kInit, sizeof kInit);
 }
 
 // Byte n of the block goes to word n / 4, counted down from w[0]'s place:
 // 4 + (60 - n rounded down to 4) + n % 4 is 4 + (n ^ 60).
-RD_NOINLINE void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
+void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
 
 // `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {
   static_assert(sizeof s_ == kW0 + 4 && sizeof h_ == 21, "the working array's words");
   if (!round_) memcpy(s_ + kA, h_, 20);
   do {
-    uint8_t kind = (uint8_t)((uint16_t)(round_++ * 205) >> 10) & ~3;  // 4 * (round / 20)
-    const uint8_t *k = kRoundK + kind;
+    uint8_t kind = 0;  // 4 * (round / 20)
+    for (uint8_t r = round_++; r >= 20; r -= 20) kind += 4;
     rol(kA, 5);
     // Byte by byte, least significant first: the next schedule word, f, and
     // the new a = rol5(a) + f + k + e + w[0], with the carry.
@@ -63,7 +72,7 @@ void Sha1::rounds(uint8_t n) {
       // Ch, Maj (where b and c differ, d decides) and Parity, around c ^ d.
       uint8_t x = c ^ d;
       uint8_t f = kind == 0 ? (uint8_t)(d ^ (b & x)) : kind == 8 ? (uint8_t)(c ^ ((b ^ c) & x)) : (uint8_t)(b ^ x);
-      uint16_t sum = (uint16_t)(p[kA] + f + k[j] + p[kE] + p[kW0] + carry);
+      uint16_t sum = (uint16_t)(p[kA] + f + kRoundK[(uint8_t)(kind + j)] + p[kE] + p[kW0] + carry);
       p[kNewA] = (uint8_t)sum;
       carry = (uint8_t)(sum >> 8);
     }
@@ -100,8 +109,8 @@ bool Sha1::step() {
 
 void Sha1::endAccept() {
   // The GUID and the padding; the length does not fit after them.
-  for (uint8_t i = 0; i < sizeof kGuid; i++) add((uint8_t)pchar(kGuid, i));
-  round_ = 0;
+  memcpy_P(s_ + kW15, kGuidBlock, sizeof kGuidBlock);
+  bytes_ = 64, round_ = 0;
 }
 
 // The 6 bits at `bit` of hi and lo, its byte and the next.

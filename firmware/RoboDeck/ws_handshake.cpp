@@ -37,10 +37,15 @@ enum Pattern : uint8_t {
   kPBearer,      // server: Authorization: Bearer <token>
   kPKey,         // server: Sec-WebSocket-Key (hashed, not matched)
   kPNone,        // anything else
-  kPHttp,        // first line: HTTP/1.1
-  kPGet,         // request line: GET
-  kPToken,       // request target: token=<token> between '?' or '&'
+  // The first line's: from kPStatus on, pat_ is also where the scanner is.
   kPStatus,      // status line: HTTP/1.1 101, then anything
+  kPGet,         // request line's fields, a space apart: GET,
+  kPToken,       // the target: token=<token> between '?' or '&',
+  kPHttp,        // HTTP/1.1,
+  kPRest,        // then anything
+  // Not patterns: a header line with nothing read yet (blank, if it ends
+  // there), and one whose name is being read.
+  kPBlank = 0xFE, kPName = 0xFF
 };
 // Entries of kNameHash: a client looks up none past the accept's.
 constexpr uint8_t kHeaderPatterns = kServerCode ? kPNone : kPAccept + 1;
@@ -60,53 +65,56 @@ constexpr uint8_t kLists = kPVersion;        // patterns up to this are comma-se
   X(RD_SERVER_TEXT("bearer "))    \
   X("") /* the key */             \
   X("") /* none */                \
-  X(RD_SERVER_TEXT("http/1.1"))   \
+  X(RD_CLIENT_TEXT("http/1.1 101 ")) \
   X(RD_SERVER_TEXT("get"))        \
   X(RD_SERVER_TEXT("token="))     \
-  X(RD_CLIENT_TEXT("http/1.1 101 "))
+  X(RD_SERVER_TEXT("http/1.1"))   \
+  X("") /* the rest */
 #define RD_PATTERN_TEXT(s) s
 const char kPatternText[] PROGMEM = RD_PATTERNS(RD_PATTERN_TEXT);
+constexpr uint8_t kStatusLen = sizeof "http/1.1 101 " - 1;
 constexpr uint8_t kPatternLen[] = {
 #define RD_PATTERN_LEN(s) sizeof s - 1,
     RD_PATTERNS(RD_PATTERN_LEN)
 #undef RD_PATTERN_LEN
 };
 constexpr uint8_t patternAt(uint8_t p) { return p ? (uint8_t)(patternAt((uint8_t)(p - 1)) + kPatternLen[p - 1]) : 0; }
-const uint8_t kPatternAt[] PROGMEM = {patternAt(0), patternAt(1), patternAt(2),  patternAt(3), patternAt(4),
-                                      patternAt(5), patternAt(6), patternAt(7),  patternAt(8), patternAt(9),
-                                      patternAt(10), patternAt(11), patternAt(12)};
-static_assert(sizeof kPatternLen == kPStatus + 1, "a text per pattern");
+// A client reads none past kPStatus, a relay board keeps none past it.
+constexpr uint8_t kPatterns = kServerCode ? kPRest + 1 : kPStatus + 1;
+const uint8_t kPatternAt[kPatterns + 1] PROGMEM = {
+    patternAt(0), patternAt(1), patternAt(2), patternAt(3), patternAt(4), patternAt(5), patternAt(6),
+    patternAt(7), patternAt(8), patternAt(9) RD_SERVER_ONLY(, patternAt(10), patternAt(11), patternAt(12), patternAt(13))};
+static_assert(sizeof kPatternLen == kPRest + 1, "a text per pattern");
 
-// h = h << 1 ^ (c | 0x20) over the lower-cased name: distinct for our seven
-// and, checked, for a hundred common header names.
-const uint16_t kNameHash[kHeaderPatterns] PROGMEM = {
-    0x1789,  // upgrade
-    0x8da4,  // connection
-    0x3566,  // sec-websocket-protocol
-    0x980c,  // sec-websocket-version
-    0xce48,  // sec-websocket-accept
-    RD_SERVER_ONLY(0xffa4,  // authorization
-                   0x99d7)  // sec-websocket-key
-};
-
-uint16_t nameHash(uint8_t p) {
-#if defined(pgm_read_word)  // the boards' cores; on the host, flash is memory
-  return pgm_read_word(&kNameHash[p]);
-#else
-  return kNameHash[p];
-#endif
+// A header name's hash: h = h * 3 + (c | 0x20) in 8 bits over its
+// characters. Distinct for our seven, and from those of 128 common header
+// names (test_handshake.cpp holds them to it).
+constexpr uint8_t hashName(const char *s, uint8_t h = 0) {
+  return *s ? hashName(s + 1, (uint8_t)(h * 3 + (*s | 0x20))) : h;
 }
+// Our header names, in Pattern order.
+constexpr const char *kHeaderNames[] = {"upgrade",         "connection",           "sec-websocket-protocol",
+                                        "sec-websocket-version", "sec-websocket-accept", "authorization",
+                                        "sec-websocket-key"};
+constexpr bool hashesDistinct(uint8_t i = 0, uint8_t j = 0) {
+  return i == kPNone ? true
+         : j == i    ? hashName(kHeaderNames[i]) != 0 && hashesDistinct((uint8_t)(i + 1), 0)
+                     : hashName(kHeaderNames[i]) != hashName(kHeaderNames[j]) && hashesDistinct(i, (uint8_t)(j + 1));
+}
+static_assert(hashesDistinct(), "our header names' hashes: distinct, and none 0 (a blank line's)");
+const uint8_t kNameHash[kHeaderPatterns] PROGMEM = {
+    hashName(kHeaderNames[0]), hashName(kHeaderNames[1]), hashName(kHeaderNames[2]), hashName(kHeaderNames[3]),
+    hashName(kHeaderNames[4]), RD_SERVER_ONLY(hashName(kHeaderNames[5]), hashName(kHeaderNames[6]))};
 
 constexpr uint8_t kNoMatch = 0xFF;
-constexpr uint8_t kName = 0xFE, kValue = 0xFF;  // field_ after the first line
 
 // What each pattern, matched whole, adds to seen_ (in Pattern order).
 enum Seen : uint8_t {
   kSWebsocket = 1, kSUpgrade = 2, kSProtocol = 4, kSVersion = 8, kSAccept = 16, kSAuthed = 32,
   kSHttp = 64, kSGet = 128, kS101 = kSGet,  // GET for a server, the status line for a client
 };
-const uint8_t kPatternSeen[] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed,
-                                        0,           0,         kSHttp,     kSGet,     kSAuthed, kS101};
+const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed, 0,
+                                                 0, kS101 RD_SERVER_ONLY(, kSGet, kSAuthed, kSHttp, 0)};
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
@@ -117,6 +125,9 @@ const char *statusText(uint16_t status) {
     default: return PSTR("400 Bad Request");
   }
 }
+
+// A refusal's last line, and the blank line, which the 101 ends with too.
+const char kRefusalEnd[] PROGMEM = "\r\nConnection: close\r\n\r\n";
 
 #define RD_REQUEST_TAIL                                                                  \
   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
@@ -209,19 +220,19 @@ void WsHandshake::expectRequest(const char *token) {
 }
 
 void WsHandshake::writeResponse(Out &out) const {
-  if (status_ != 101) return writeRefusal(out, status_);
+  if (status_ != 101) return writeRefusal(out, status());
   // No reason phrase: it may be empty (RFC 7230 3.1.2), and clients go by the code.
   out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
   for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
-  out.putP(PSTR("\r\n\r\n"));
+  out.putP(kRefusalEnd + sizeof kRefusalEnd - 5);  // its "\r\n\r\n"
 }
 
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   out.putP(PSTR("HTTP/1.1 "));
   out.putP(statusText(status));
   // No body, ended by the close that follows (RFC 7230 3.3.3), so no Content-Length.
-  out.putP(PSTR("\r\nConnection: close\r\n\r\n"));
+  out.putP(kRefusalEnd);
 }
 
 uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
@@ -229,17 +240,18 @@ uint16_t WsHandshake::clientStatus() const { return seen_ & kS101 ? 101 : 0; }
 WsHandshake::Result WsHandshake::feed(uint8_t c) {
   if (c == '\r') return kMore;
   if (c == '\n') return lineEnd();
-  if (field_ == kName) {
+  if (pat_ >= kPBlank) {
     if (c != ':') {
-      hash_ = (uint16_t)(hash_ << 1 ^ (c | 0x20));
+      pat_ = kPName;
+      at_ = (uint8_t)(at_ * 3 + (c | 0x20));  // in a name, at_ is its hash
       return kMore;
     }
     uint8_t p = 0;
-    while (p < kHeaderPatterns && nameHash(p) != hash_) p++;
+    while (p < kHeaderPatterns && pgm_read_byte(&kNameHash[p]) != at_) p++;
     // The other role's headers need no filter: a server's accept, a client's
     // key or bearer only set bits that role never asks for.
-    pat_ = p, at_ = 0, field_ = kValue;
-  } else if (field_ != kValue) {
+    pat_ = p, at_ = 0;
+  } else if (pat_ >= kPStatus) {
     field(c);
   } else if (serverRole(server_) && pat_ == kPKey) {
     // Hashed as it comes; a longer key is refused: its 25th character, stored, says so.
@@ -253,26 +265,32 @@ WsHandshake::Result WsHandshake::feed(uint8_t c) {
 }
 
 // A character of the first line. A server's, "GET <target> HTTP/1.1", is
-// split into fields at spaces; a client's is matched whole against the
-// pattern "HTTP/1.1 101 ", which proves itself once complete.
+// split into fields at spaces; a client's is matched against the pattern
+// "HTTP/1.1 101 " as far as it goes, and proven at the line's end.
 void WsHandshake::field(uint8_t c) {
-  if (!serverRole(server_)) return match((char)c);
-  if (c == ' ') {
-    element();
-    if (field_ < 3) field_++;
-    pat_ = field_ == 1 ? kPToken : field_ == 2 ? kPHttp : kPNone;
+  if (!serverRole(server_)) {
+    // Matched up to its end only: what follows, the reason phrase, is not read.
+    if (at_ < kStatusLen) match((char)c);
     return;
   }
-  if (field_ == 1) {
+  if (c == ' ') {
+    element();
+    if (pat_ < kPRest) pat_++;  // the next field's pattern
+    return;
+  }
+  if (pat_ == kPToken) {
     // The target's query: '?' and '&' separate parameters, values are percent-encoded.
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
-    if (pct_) {  // the escape's digits: 1, 2
+    if (pct_) {  // an escape's digit: pct_ is 1 after the '%', 0x1X after its first digit X
       int8_t v = hexValue(c);
       if (v < 0) at_ = kNoMatch;
-      pctValue_ = (uint8_t)(pctValue_ << 4 | (v & 15));
-      if (pct_++ < 2) return;
-      pct_ = 0, c = pctValue_;
+      uint8_t x = (uint8_t)(pct_ << 4 | (v & 15));  // the 1 shifted out at the second digit
+      if (pct_ < 0x10) {
+        pct_ = x;
+        return;
+      }
+      pct_ = 0, c = x;
     } else if (c == '%') {
       pct_ = 1;
       return;
@@ -307,7 +325,7 @@ void WsHandshake::match(char c, bool end) {
     }
     if (!end) {
       if (w && (c == w || (fold && (c | 0x20) == w))) {
-        if (++at_ == n && !serverRole(server_) && pat_ == kPStatus) seen_ |= kS101;
+        at_++;
       }
       else if (c != ' ' || (at_ && w)) at_ = kNoMatch;  // spaces may lead or trail a value
       return;
@@ -322,18 +340,17 @@ void WsHandshake::match(char c, bool end) {
 
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
-  if (field_ != kName) element();
-  // Blank: a header line with no name begun. (A line with no colon whose
-  // characters hash to 0, such as "0`", would pass for one: it is no HTTP.)
-  bool blank = !hash_ && field_ == kName;
-  hash_ = 0, pat_ = kPNone, field_ = kName;
+  if (pat_ < kPBlank) element();
+  bool blank = pat_ == kPBlank;  // a header line where nothing came (a line with no colon is skipped)
+  at_ = 0, pat_ = kPBlank;
   return blank ? end() : kMore;
 }
 
 WsHandshake::Result WsHandshake::end() {
   if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && sha().added() == kWsKeyChars;
-  status_ = !upgrade ? 400 : !(seen_ & kSAuthed) ? 401 : !(seen_ & kSProtocol) ? 400 : 101;
+  static_assert(400 >> 8 == 1 && 401 >> 8 == 1, "a refusal's status is 256 + status_");
+  status_ = !upgrade ? (uint8_t)400 : !(seen_ & kSAuthed) ? (uint8_t)401 : !(seen_ & kSProtocol) ? (uint8_t)400 : 101;
   if (status_ != 101) return kFail;
   sha().endAccept();  // hashed by hashStep() before the 101 is written
   return kDone;

@@ -65,11 +65,13 @@ class WsHandshake {
    * starts "HTTP/1.1 101 ", else 0 (a refusal's status is not read, only
    * failed).
    */
-  uint16_t status() const { return serverRole(server_) ? status_ : clientStatus(); }
+  uint16_t status() const { return serverRole(server_) ? serverStatus() : clientStatus(); }
 
  private:
   void start(bool server);
   uint16_t clientStatus() const;
+  // status_ is the low byte: 101, or 400 or 401 over 256.
+  uint16_t serverStatus() const { return status_ == 101 ? 101 : 0x100 | status_; }
   Result lineEnd();
   Result end();
   void field(uint8_t c);
@@ -80,13 +82,11 @@ class WsHandshake {
   uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
   // start() zeroes everything from status_ up to server_ at once.
-  uint16_t status_ = 0;  // server: the answer
+  uint8_t status_ = 0;  // server: the answer's low byte (serverStatus())
   uint8_t seen_ = 0;    // a bit per kind of pattern matched
-  uint16_t hash_ = 0;   // of the header name so far
-  uint8_t pat_ = 0;     // the pattern the current field or value is matched against
-  uint8_t at_ = 0;      // characters matched so far, or kNoMatch
-  uint8_t field_ = 0;   // first line: field number; then kName or kValue
-  uint8_t pct_ = 0, pctValue_ = 0;  // percent-decoding in the request target
+  uint8_t pat_ = 0;     // the pattern the current field or value is matched against; kPBlank, kPName in a name
+  uint8_t at_ = 0;      // characters matched so far, or kNoMatch; in a header name, its hash so far
+  uint8_t pct_ = 0;     // percent-decoding in the request target: 0, or an escape begun
   bool server_ = false;
 };
 

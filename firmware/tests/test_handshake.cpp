@@ -97,6 +97,43 @@ std::string replace(std::string s, const std::string &from, const std::string &t
   return s.replace(at, from.size(), to);
 }
 
+// Header names the scanner does not look for, from browsers, proxies and
+// servers. Ours are known by an 8-bit hash of the name: none of these may
+// hash like one of ours, or it could count as a second Sec-WebSocket-Key
+// (400) or prove a header that never came.
+const char *const kOtherHeaders[] = {
+    "accept", "accept-ch", "accept-charset", "accept-datetime", "accept-encoding", "accept-language",
+    "accept-ranges", "access-control-allow-credentials", "access-control-allow-headers",
+    "access-control-allow-methods", "access-control-allow-origin", "access-control-expose-headers",
+    "access-control-max-age", "access-control-request-headers", "access-control-request-method", "age",
+    "allow", "alt-svc", "cache-control", "cf-connecting-ip", "cf-ray", "content-disposition",
+    "content-encoding", "content-language", "content-length", "content-location", "content-md5",
+    "content-range", "content-security-policy", "content-transfer-encoding", "content-type", "cookie",
+    "cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "date",
+    "device-memory", "dnt", "downlink", "early-data", "ect", "etag", "expect", "expires", "feature-policy",
+    "forwarded", "from", "front-end-https", "host", "if-match", "if-modified-since", "if-none-match",
+    "if-range", "if-unmodified-since", "keep-alive", "last-modified", "link", "location", "max-forwards",
+    "mime-version", "nel", "origin", "p3p", "permissions-policy", "pragma", "priority", "proxy-authenticate",
+    "proxy-authorization", "proxy-connection", "public-key-pins", "range", "referer", "referrer-policy",
+    "refresh", "report-to", "retry-after", "rtt", "save-data", "sec-ch-ua", "sec-ch-ua-mobile",
+    "sec-ch-ua-platform", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site", "sec-fetch-user", "sec-gpc",
+    "sec-websocket-extensions", "server", "server-timing", "set-cookie", "status",
+    "strict-transport-security", "te", "timing-allow-origin", "trailer", "transfer-encoding",
+    "upgrade-insecure-requests", "user-agent", "vary", "via", "viewport-width", "warning", "width",
+    "www-authenticate", "x-amzn-trace-id", "x-att-deviceid", "x-cache", "x-content-type-options",
+    "x-correlation-id", "x-csrf-token", "x-dns-prefetch-control", "x-forwarded-for", "x-forwarded-host",
+    "x-forwarded-port", "x-forwarded-proto", "x-forwarded-server", "x-frame-options",
+    "x-http-method-override", "x-powered-by", "x-real-ip", "x-request-id", "x-requested-with", "x-robots-tag",
+    "x-served-by", "x-ua-compatible", "x-uidh", "x-wap-profile", "x-xss-protection",
+};
+
+/** `text` with a line "<name>: <value>" before its blank line for every name in kOtherHeaders. */
+std::string withOtherHeaders(std::string text, const std::string &value) {
+  std::string lines;
+  for (const char *name : kOtherHeaders) lines += std::string(name) + ": " + value + "\r\n";
+  return replace(text, "\r\n\r\n", "\r\n" + lines + "\r\n");
+}
+
 const char *kGoodRequest =
     "GET /?token=s%20cret HTTP/1.1\r\n"
     "Host: robot:8765\r\n"
@@ -345,5 +382,63 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
     } else {
       CHECK(w.text.rfind("HTTP/1.1 " + std::to_string(c.status), 0) == 0);
     }
+  }
+}
+
+TEST_CASE("other headers, named in any case, are not taken for ours") {
+  struct Case {
+    const char *name, *value;  // one of ours, and a value that proves it
+  };
+  const std::string good = kGoodRequest;
+  // Server: ours removed, the others with the value that would prove it.
+  const Case server[] = {{"Upgrade: websocket\r\n", "websocket"},
+                         {"Connection: keep-alive, Upgrade\r\n", "upgrade"},
+                         {"Sec-WebSocket-Version: 13\r\n", "13"},
+                         {"Sec-WebSocket-Protocol: chat, robodeck.v1\r\n", "robodeck.v1"},
+                         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "dGhlIHNhbXBsZSBub25jZQ=="}};
+  for (const Case &c : server) {
+    CAPTURE(c.name);
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
+    h.expectRequest("");
+    CHECK(feed(h, withOtherHeaders(replace(good, c.name, ""), c.value)) == WsHandshake::kFail);
+    CHECK(h.status() == 400);
+  }
+  {
+    // A token only as the others' bearer: 401; a key among the others: not a second one.
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
+    h.expectRequest("s cret");
+    CHECK(feed(h, withOtherHeaders(replace(good, "?token=s%20cret", ""), "Bearer s cret")) == WsHandshake::kFail);
+    CHECK(h.status() == 401);
+    for (bool upper : {false, true}) {
+      CAPTURE(upper);
+      std::string text = withOtherHeaders(good, "dGhlIHNhbXBsZSBub25jZQ==");
+      if (upper)  // every name in upper case (the key too: another key, as long)
+        for (char &ch : text) ch = (char)toupper((unsigned char)ch);
+      h.expectRequest("");
+      CHECK(feed(h, text) == WsHandshake::kDone);
+      CHECK(h.status() == 101);
+    }
+  }
+  // Client: each of ours removed from the response, the others proving nothing.
+  const char *client[][2] = {{"Upgrade: websocket\r\n", "websocket"},
+                             {"Connection: Upgrade\r\n", "Upgrade"},
+                             {"Sec-WebSocket-Protocol: robodeck.v1\r\n", "robodeck.v1"},
+                             {"Sec-WebSocket-Accept: @accept@\r\n", "@accept@"}};
+  for (const auto &c : client) {
+    CAPTURE(c[0]);
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
+    const std::string key = keyOf(request(h));
+    hashAll(h);
+    CHECK(feed(h, fill(withOtherHeaders(replace(kGoodResponse, c[0], ""), c[1]), key)) == WsHandshake::kFail);
+  }
+  {
+    uint8_t work[WsHandshake::kWorkSize];
+    WsHandshake h(work);
+    const std::string key = keyOf(request(h));
+    hashAll(h);
+    CHECK(feed(h, fill(withOtherHeaders(kGoodResponse, "x"), key)) == WsHandshake::kDone);
   }
 }
