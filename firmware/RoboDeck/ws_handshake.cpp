@@ -118,14 +118,6 @@ const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProto
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
-const char *statusText(uint16_t status) {
-  switch (status) {
-    case 401: return PSTR("401 Unauthorized");
-    case 503: return PSTR("503 Service Unavailable");
-    default: return PSTR("400 Bad Request");
-  }
-}
-
 // A refusal's last line, and the blank line, which the 101 ends with too.
 const char kRefusalEnd[] PROGMEM = "\r\nConnection: close\r\n\r\n";
 
@@ -229,9 +221,11 @@ void WsHandshake::writeResponse(Out &out) const {
 }
 
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
+  // No reason phrase (as in the 101), no body, ended by the close that follows
+  // (RFC 7230 3.3.3), so no Content-Length.
   out.putP(PSTR("HTTP/1.1 "));
-  out.putP(statusText(status));
-  // No body, ended by the close that follows (RFC 7230 3.3.3), so no Content-Length.
+  out.putU(status);
+  out.put(' ');
   out.putP(kRefusalEnd);
 }
 
