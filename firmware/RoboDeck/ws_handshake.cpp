@@ -118,8 +118,9 @@ const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProto
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
 
-// A refusal's last line, and the blank line, which the 101 ends with too.
-const char kRefusalEnd[] PROGMEM = "\r\nConnection: close\r\n\r\n";
+// A refusal's end after its status: the empty reason phrase's space, the last
+// line, and the blank line, which the 101 ends with too.
+const char kRefusalEnd[] PROGMEM = " \r\nConnection: close\r\n\r\n";
 
 #define RD_REQUEST_TAIL                                                                  \
   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
@@ -225,7 +226,6 @@ void WsHandshake::writeRefusal(Out &out, uint16_t status) {
   // (RFC 7230 3.3.3), so no Content-Length.
   out.putP(PSTR("HTTP/1.1 "));
   out.putU(status);
-  out.put(' ');
   out.putP(kRefusalEnd);
 }
 
