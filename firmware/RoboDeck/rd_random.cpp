@@ -38,7 +38,11 @@ uint16_t random16() {
 }
 
 RD_NOINLINE void randomBytes(uint8_t *out, uint8_t n) {
-  while (n--) *out++ = (uint8_t)random16();
+  for (n /= 2; n--;) {  // two bytes a value, so n must be even (the masks' 4)
+    uint16_t r = random16();
+    *out++ = (uint8_t)r;
+    *out++ = (uint8_t)(r >> 8);
+  }
 }
 
 }  // namespace rd

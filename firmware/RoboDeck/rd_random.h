@@ -13,6 +13,7 @@ namespace rd {
 
 void seedRandom(uint32_t entropy);
 uint16_t random16();
+/** `n` random bytes, two from each random16(): `n` must be even (an odd one's last byte is left). */
 void randomBytes(uint8_t *out, uint8_t n);
 
 }  // namespace rd

@@ -116,7 +116,7 @@ enum Seen : uint8_t {
 const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProtocol, kSVersion, kSAccept, kSAuthed, 0,
                                                  0, kS101 RD_SERVER_ONLY(, kSGet, kSAuthed, kSHttp, 0)};
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
-constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSVersion | kSGet | kSHttp;
+constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSVersion | kSGet | kSHttp;
 
 // A refusal's end after its status: the empty reason phrase's space, the last
 // line, and the blank line, which the 101 ends with too.
@@ -167,8 +167,12 @@ void WsHandshake::start(bool server) {
 #if defined(ROBODECK_HOST)
   server_ = server;  // a board's role is RD_MODE (serverRole())
 #endif
-  memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
-  pat_ = serverRole(server) ? kPGet : kPStatus;
+  if (serverRole(server)) {
+    memset(&status_, 0, (size_t)((uint8_t *)&server_ - (uint8_t *)&status_));  // all the scanner's state
+    pat_ = kPGet;
+  } else {
+    seen_ = at_ = 0, pat_ = kPStatus;  // all a client reads (status_ and pct_ are the server's)
+  }
 }
 
 RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t port, const char *id,
@@ -344,7 +348,7 @@ WsHandshake::Result WsHandshake::end() {
   if (!serverRole(server_)) return (seen_ & kClientNeeds) == kClientNeeds ? kDone : kFail;
   bool upgrade = (seen_ & kServerNeeds) == kServerNeeds && sha().added() == kWsKeyChars;
   static_assert(400 >> 8 == 1 && 401 >> 8 == 1, "a refusal's status is 256 + status_");
-  status_ = !upgrade ? (uint8_t)400 : !(seen_ & kSAuthed) ? (uint8_t)401 : !(seen_ & kSProtocol) ? (uint8_t)400 : 101;
+  status_ = !upgrade ? (uint8_t)400 : !(seen_ & kSAuthed) ? (uint8_t)401 : 101;
   if (status_ != 101) return kFail;
   sha().endAccept();  // hashed by hashStep() before the 101 is written
   return kDone;

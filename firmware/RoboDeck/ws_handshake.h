@@ -81,7 +81,8 @@ class WsHandshake {
 
   uint8_t *work_;
   const char *token_ = nullptr;  // server: required token
-  // start() zeroes everything from status_ up to server_ at once.
+  // A server's start() zeroes everything from status_ up to server_ at once;
+  // a client's only what it reads: seen_ and at_.
   uint8_t status_ = 0;  // server: the answer's low byte (serverStatus())
   uint8_t seen_ = 0;    // a bit per kind of pattern matched
   uint8_t pat_ = 0;     // the pattern the current field or value is matched against; kPBlank, kPName in a name

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "rd_random.h"
 #include "text_out.h"
 #include "ws_accept.h"
 #include "ws_handshake.h"
@@ -251,6 +252,25 @@ TEST_CASE("client: the key is 16 random bytes in base64") {
   CHECK(seen == alphabet);
 }
 
+TEST_CASE("random bytes: two from each value, every byte drawn, none past n") {
+  // The link's masks: 4 bytes. Each place takes many values over many draws.
+  uint8_t lo[4] = {255, 255, 255, 255}, hi[4] = {0, 0, 0, 0};
+  for (int n = 0; n < 200; n++) {
+    uint8_t buf[6] = {0, 0, 0, 0, 0xA5, 0xA5};
+    rd::randomBytes(buf, 4);
+    CHECK(buf[4] == 0xA5);
+    CHECK(buf[5] == 0xA5);
+    for (int i = 0; i < 4; i++) {
+      if (buf[i] < lo[i]) lo[i] = buf[i];
+      if (buf[i] > hi[i]) hi[i] = buf[i];
+    }
+  }
+  for (int i = 0; i < 4; i++) {
+    CAPTURE(i);
+    CHECK(hi[i] - lo[i] > 200);
+  }
+}
+
 TEST_CASE("client: the server's response is checked") {
   struct Case {
     const char *name;
@@ -339,6 +359,9 @@ TEST_CASE("server: requests are answered with 101, 400 or 401") {
       {"token prefix only", good, "s cretX", 401},
       {"no subprotocol", replace(good, "Sec-WebSocket-Protocol: chat, robodeck.v1\r\n", ""), "",
        400},
+      // The subprotocol is judged with the upgrade, before the token.
+      {"no subprotocol, wrong token", replace(good, "Sec-WebSocket-Protocol: chat, robodeck.v1\r\n", ""),
+       "secret", 400},
       {"no key", replace(good, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), "", 400},
       {"short key", replace(good, "dGhlIHNhbXBsZSBub25jZQ==", "abc"), "", 400},
       {"version 8", replace(good, "Version: 13", "Version: 8"), "", 400},
