@@ -51,7 +51,8 @@ void Sha1::begin() {
 
 // Byte n of the block goes to word n / 4, counted down from w[0]'s place:
 // 4 + (60 - n rounded down to 4) + n % 4 is 4 + (n ^ 60).
-void Sha1::add(uint8_t b) { s_[kW15 + (bytes_++ ^ 60)] = b; }
+void Sha1::put(uint8_t n, uint8_t b) { s_[kW15 + (n ^ 60)] = b; }
+void Sha1::add(uint8_t b) { put(bytes_++, b); }
 
 // `n` rounds of the block in w, from round_ on; the last adds it into h_.
 void Sha1::rounds(uint8_t n) {

@@ -35,6 +35,8 @@ class Sha1 {
   void begin();
   /** Adds a character of the key (at most kWsKeyChars, or one more that only counts). */
   void add(uint8_t b);
+  /** Sets byte `n` of the key (n < kWsKeyChars) without counting it, as a client writes its own. */
+  void put(uint8_t n, uint8_t b);
   /** The accept value (4.2.2): the GUID after the key, and the padding. */
   void endAccept();
   /**

@@ -203,7 +203,7 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
     // 16 random bytes in base64: 21 characters of 6 bits, one of 2 (A, Q, g or w), "==".
     char c = i < 22 ? base64Digit((uint8_t)(random16() & (i < 21 ? 63 : 48))) : '=';
     out.put(c);
-    sha1.add((uint8_t)c);
+    sha1.put(i, (uint8_t)c);
   }
   sha1.endAccept();  // hashed by hashStep() before the response is fed
   out.putP(PSTR("\r\n\r\n"));
