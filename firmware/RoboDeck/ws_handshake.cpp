@@ -120,11 +120,14 @@ constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSVersio
 
 // A refusal's end after its status: the empty reason phrase's space, the last
 // line, and the blank line, which the 101 ends with too.
-const char kRefusalEnd[] PROGMEM = " \r\nConnection: close\r\n\r\n";
+const char kRefusalEnd[] PROGMEM = " \r\nConnection:close\r\n\r\n";
 
+// Header lines as "Name:value": the space after the colon is optional (RFC
+// 7230 3.2's OWS). It stays before the key and the accept value, where
+// the link's tests look for them.
 #define RD_REQUEST_TAIL                                                                  \
-  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" \
-  "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Key: "
+  "\r\nUpgrade:websocket\r\nConnection:Upgrade\r\nSec-WebSocket-Version:13\r\n"      \
+  "Sec-WebSocket-Protocol:robodeck.v1\r\nSec-WebSocket-Key: "
 
 #if !defined(ROBODECK_HOST)
 constexpr bool hexDigit(char c) {
@@ -150,7 +153,7 @@ constexpr bool isNumber(const char *s, uint32_t v, uint32_t want) {
 }
 static_assert(RD_MODE == RD_MODE_DIRECT || isNumber(RD_STR(RD_RELAY_PORT), 0, RD_RELAY_PORT),
               "RD_RELAY_PORT: a plain decimal number (it is written into the request as it stands)");
-#define RD_REQUEST_HOST " HTTP/1.1\r\nHost: " RD_RELAY_HOST ":" RD_STR(RD_RELAY_PORT) RD_REQUEST_TAIL
+#define RD_REQUEST_HOST " HTTP/1.1\r\nHost:" RD_RELAY_HOST ":" RD_STR(RD_RELAY_PORT) RD_REQUEST_TAIL
 const char kRequest[] PROGMEM = "GET /robot/" RD_ROBOT_ID RD_REQUEST_HOST;
 const char kRequestToken[] PROGMEM = "GET /robot/" RD_ROBOT_ID "?token=" RD_TOKEN RD_REQUEST_HOST;
 #endif
@@ -187,7 +190,7 @@ RD_NOINLINE void WsHandshake::writeRequest(Out &out, const char *host, uint16_t 
     out.putP(PSTR("?token="));
     out.putUrl(token);
   }
-  out.putP(PSTR(" HTTP/1.1\r\nHost: "));
+  out.putP(PSTR(" HTTP/1.1\r\nHost:"));
   out.putP(host);
   out.put(':');
   out.putU(port);
@@ -219,8 +222,8 @@ void WsHandshake::expectRequest(const char *token) {
 void WsHandshake::writeResponse(Out &out) const {
   if (status_ != 101) return writeRefusal(out, status());
   // No reason phrase: it may be empty (RFC 7230 3.1.2), and clients go by the code.
-  out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Protocol: robodeck.v1\r\nSec-WebSocket-Accept: "));
+  out.putP(PSTR("HTTP/1.1 101 \r\nUpgrade:websocket\r\nConnection:Upgrade\r\n"
+                "Sec-WebSocket-Protocol:robodeck.v1\r\nSec-WebSocket-Accept: "));
   for (uint8_t i = 0; i < kWsAcceptChars; i++) out.put(sha().acceptAt(i));
   out.putP(kRefusalEnd + sizeof kRefusalEnd - 5);  // its "\r\n\r\n"
 }
