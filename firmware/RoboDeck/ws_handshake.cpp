@@ -118,9 +118,11 @@ const uint8_t kPatternSeen[kPatterns] PROGMEM = {kSWebsocket, kSUpgrade, kSProto
 constexpr uint8_t kClientNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSAccept | kS101;
 constexpr uint8_t kServerNeeds = kSWebsocket | kSUpgrade | kSProtocol | kSVersion | kSGet | kSHttp;
 
-// A refusal's end after its status: the empty reason phrase's space, the last
-// line, and the blank line, which the 101 ends with too.
-const char kRefusalEnd[] PROGMEM = " \r\nConnection:close\r\n\r\n";
+// A refusal's end after its status: the empty reason phrase's space and the
+// blank line, which the 101 ends with too. No headers: with no Content-Length,
+// the close that follows ends it (RFC 7230 3.3.3), which needs no
+// "Connection: close" to say so.
+const char kRefusalEnd[] PROGMEM = " \r\n\r\n";
 
 // Header lines as "Name:value": the space after the colon is optional (RFC
 // 7230 3.2's OWS). It stays before the key and the accept value, where
@@ -229,8 +231,8 @@ void WsHandshake::writeResponse(Out &out) const {
 }
 
 void WsHandshake::writeRefusal(Out &out, uint16_t status) {
-  // No reason phrase (as in the 101), no body, ended by the close that follows
-  // (RFC 7230 3.3.3), so no Content-Length.
+  // No reason phrase (as in the 101), no headers, no body: ended by the close
+  // that follows (RFC 7230 3.3.3), so neither Content-Length nor Connection.
   out.putP(PSTR("HTTP/1.1 "));
   out.putU(status);
   out.putP(kRefusalEnd);
