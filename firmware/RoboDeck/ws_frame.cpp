@@ -14,12 +14,12 @@ static bool closeCodeValid(uint16_t c) {
 
 void WsDecoder::reset(bool expectMasked) {
   expectMasked_ = expectMasked;
-  got_ = 0;  // need_ is at least 2 (the next header's second byte sets it)
+  got_ = 0, need_ = 2;  // then the next header's second byte sets need_
   inMessage_ = false;
   msgLen_ = 0;
 }
 
-WsDecoder::Event WsDecoder::feed(uint8_t b) {
+WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
   if (got_ < need_) {
     head_[got_++] = b;
     if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
@@ -31,19 +31,19 @@ WsDecoder::Event WsDecoder::feed(uint8_t b) {
       if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
       need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
     }
-    return got_ < need_ ? kNone : header();
+    return got_ < need_ ? kNone : header(cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
   // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
   if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + ((uint8_t)(write_ - msgLen_) & 3)];
   RxCount w = write_;
-  buf_[w++] = b;
+  buf[w++] = b;
   write_ = w;
-  return w != end_ ? kNone : payloadDone();
+  return w != end_ ? kNone : payloadDone(buf);
 }
 
 // The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
-WsDecoder::Event WsDecoder::header() {
+WsDecoder::Event WsDecoder::header(RxCount cap) {
   uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
   if (head_[0] & 0x70) return kError;  // no extension negotiated: RSV must be 0
   if (op & 0x08) {
@@ -55,13 +55,13 @@ WsDecoder::Event WsDecoder::header() {
   }
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
-  if (n > (uint16_t)(cap_ - msgLen_)) return kTooBig;
+  if (n > (uint16_t)(cap - msgLen_)) return kTooBig;
   write_ = msgLen_;
   end_ = (RxCount)(msgLen_ + n);
-  return n ? kNone : payloadDone();
+  return n ? kNone : payloadDone(nullptr);  // nothing to read
 }
 
-WsDecoder::Event WsDecoder::payloadDone() {
+WsDecoder::Event WsDecoder::payloadDone(const uint8_t *buf) {
   uint8_t op = head_[0] & 0x0F;
   got_ = 0;  // need_ stays: at least 2, and set again from the next header's second byte
   if (op & 0x08) {  // its payload is after the message's part before it: data()
@@ -69,13 +69,14 @@ WsDecoder::Event WsDecoder::payloadDone() {
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
     if (!len) return kClose;
-    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return kError;
+    const uint8_t *p = buf + msgLen_;
+    if (len == 1 || !closeCodeValid((uint16_t)(p[0] << 8 | p[1]))) return kError;
     return kClose;
   }
   msgLen_ = write_;
   inMessage_ = !(head_[0] & 0x80);
   if (inMessage_) return kNone;
-  msgLen_ = 0;  // the message is buf_[0, write_): data(), or message()
+  msgLen_ = 0;  // the message is buf[0, write_)
   return kMessage;
 }
 

@@ -6,6 +6,11 @@
 
 namespace rd {
 
+#if !RD_LINK_KEEPS_BUFFER
+uint8_t WsLink::buffer_[WsLink::kBufferSize];
+WsHandshake WsLink::handshake_(WsLink::buffer_);
+#endif
+
 namespace {
 
 static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
@@ -42,13 +47,13 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
   start(c, now, false);
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, sink, this);
-  handshake_.writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
+  handshake().writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
   out.flush();
 }
 
 void WsLink::startServer(Client &c, uint32_t now, const char *token) {
   start(c, now, true);
-  handshake_.expectRequest(token);
+  handshake().expectRequest(token);
 }
 
 void WsLink::refuse(Client &c, uint16_t status) {
@@ -95,13 +100,13 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     // Nothing is read while hashing: the client's response waits for the
     // accept value, and what follows the server's request for its 101 (a
     // refused request has nothing to hash).
-    if (!handshake_.hashStep()) return timers(now);
+    if (!handshake().hashStep()) return timers(now);
     if (serverRole(server_)) {
       uint8_t chunk[kHttpChunk];
       Out out(chunk, kHttpChunk, sink, this);
-      handshake_.writeResponse(out);
+      handshake().writeResponse(out);
       out.flush();
-      return handshake_.status() != 101 ? down(kWhyRefused) : opened();
+      return handshake().status() != 101 ? down(kWhyRefused) : opened();
     }
     state_ = kHandshake;  // the client now checks the response against it
   }
@@ -109,7 +114,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
-      int n = client_->read(in_, kRxChunk);
+      int n = client_->read(in(), kRxChunk);
       if (n <= 0) {
         if (!client_->connected()) return down(kWhyClosed);  // all it sent is decoded
         break;
@@ -117,7 +122,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
       inPos_ = 0, inLen_ = (uint8_t)n;
       lastRx_ = now, pinged_ = false;
     }
-    Event e = onByte(in_[inPos_++]);
+    Event e = onByte(in()[inPos_++]);
     if (e != kNone || state_ < kHandshake) return e;  // idle, failed, or hashing with the rest unread
   }
   return timers(now);
@@ -131,7 +136,7 @@ WsLink::Event WsLink::opened() {
 
 WsLink::Event WsLink::onByte(uint8_t b) {
   if (state_ == kHandshake) {
-    WsHandshake::Result r = handshake_.feed(b);
+    WsHandshake::Result r = handshake().feed(b);
     if (r == WsHandshake::kMore) return kNone;
     if (serverRole(server_)) {
       state_ = kHashing;  // the answer in the next poll, the 101 once the accept value is hashed
@@ -140,14 +145,14 @@ WsLink::Event WsLink::onByte(uint8_t b) {
     return r == WsHandshake::kFail ? down(kWhyRefused) : opened();
   }
   // Open: frames are decoded only on an open link (its only state after the handshake).
-  WsDecoder::Event e = decoder_.feed(b);
+  WsDecoder::Event e = decoder_.feed(b, buf(), kRxBuffer);
   switch (e) {
     case WsDecoder::kMessage:
       return kMessage;
     case WsDecoder::kPing:   // 5.5.2: a pong with the same payload
     case WsDecoder::kClose:  // 5.5.1: the close echoed as it came (its code checked, and
                              // reason), then the TCP connection may go
-      sendControl(e, decoder_.data(), (uint8_t)decoder_.size());  // the event is the answer's opcode
+      sendControl(e, decoder_.data(buf()), (uint8_t)decoder_.size());  // the event is the answer's opcode
       if (e == WsDecoder::kPing) return kNone;
       return down(kWhyPeerClose);
     case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
