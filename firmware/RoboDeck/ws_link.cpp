@@ -213,18 +213,17 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
     return;
   }
   // What follows continues the message: tx_[0] is then kOpCont.
-  if (serverRole(server_)) {  // 5.1: not masked, the header as it is in tx_
+  // The header is written from tx_ in both roles (no stack copy).
+  if (serverRole(server_)) {  // 5.1: not masked
     tx_[1] = len;
     write(tx_, 2);
-    tx_[0] = kOpCont;
   } else {  // 5.3: a client masks every frame with a fresh key
-    uint8_t head[6];
-    head[0] = tx_[0], head[1] = (uint8_t)(0x80 | len);
-    tx_[0] = kOpCont;
-    randomBytes(head + 2, 4);
-    for (uint8_t i = 0; i < len; i++) data[i] ^= head[2 + (i & 3)];
-    write(head, 6);
+    tx_[1] = (uint8_t)(0x80 | len);
+    randomBytes(tx_ + 2, 4);
+    for (uint8_t i = 0; i < len; i++) data[i] ^= tx_[2 + (i & 3)];
+    write(tx_, 6);
   }
+  tx_[0] = kOpCont;
   if (len) write(data, len);
 }
 

@@ -134,7 +134,10 @@ class WsLink {
   uint8_t why_ = 0;
 #endif
   static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts
-  uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
+  // A frame's header: FIN and opcode, then the length, then (a client's) mask;
+  // on a direct-mode board, a server only, no mask.
+  static constexpr uint8_t kTxHead = RD_LINK_KEEPS_BUFFER || !kDirectMode ? 6 : 2;
+  uint8_t tx_[kTxHead] = {};
   uint16_t txBytes_ = 0;  // what sendText() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
