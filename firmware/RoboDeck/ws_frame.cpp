@@ -31,7 +31,7 @@ WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
       if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
       need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
     }
-    return got_ < need_ ? kNone : header(cap);
+    return got_ < need_ ? kNone : header(buf, cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
   // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
@@ -43,7 +43,7 @@ WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
 }
 
 // The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
-WsDecoder::Event WsDecoder::header(RxCount cap) {
+WsDecoder::Event WsDecoder::header(const uint8_t *buf, RxCount cap) {
   uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
   if (head_[0] & 0x70) return kError;  // no extension negotiated: RSV must be 0
   if (op & 0x08) {
@@ -58,7 +58,7 @@ WsDecoder::Event WsDecoder::header(RxCount cap) {
   if (n > (uint16_t)(cap - msgLen_)) return kTooBig;
   write_ = msgLen_;
   end_ = (RxCount)(msgLen_ + n);
-  return n ? kNone : payloadDone(nullptr);  // nothing to read
+  return n ? kNone : payloadDone(buf);
 }
 
 WsDecoder::Event WsDecoder::payloadDone(const uint8_t *buf) {

@@ -59,7 +59,7 @@ class WsDecoder {
   uint16_t messageSize() const { return write_; }
 
  private:
-  Event header(RxCount cap);
+  Event header(const uint8_t *buf, RxCount cap);
   Event payloadDone(const uint8_t *buf);
 
   RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
