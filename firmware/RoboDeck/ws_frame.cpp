@@ -14,28 +14,32 @@ static bool closeCodeValid(uint16_t c) {
 
 void WsDecoder::reset(bool expectMasked) {
   expectMasked_ = expectMasked;
-  got_ = 0, need_ = 2;  // then the next header's second byte sets need_
+  got_ = 0;
   inMessage_ = false;
   msgLen_ = 0;
 }
 
 WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
-  if (got_ < need_) {
+  // The header in head_ has a fixed layout: 2 bytes, the 16-bit length's 2
+  // (unused for a 7-bit one: they are skipped), then the mask's 4 if the
+  // frames are masked. So its size depends only on the role, a constant on
+  // a board, and the mask is always at head_[4].
+  bool masked = serverRole(expectMasked_);
+  if (got_ < (masked ? 8 : 4)) {
     head_[got_++] = b;
     if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
       uint8_t len = b & 0x7F;
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
       if (len == 127) return kTooBig;
-      bool masked = serverRole(expectMasked_);
       if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
-      need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
+      if (len != 126) got_ = 4;                  // no length bytes
     }
-    return got_ < need_ ? kNone : header(buf, cap);
+    return got_ < (masked ? 8 : 4) ? kNone : header(buf, cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
   // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
-  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + ((uint8_t)(write_ - msgLen_) & 3)];
+  if (masked) b ^= head_[4 + ((uint8_t)(write_ - msgLen_) & 3)];
   RxCount w = write_;
   buf[w++] = b;
   write_ = w;
@@ -63,7 +67,7 @@ WsDecoder::Event WsDecoder::header(const uint8_t *buf, RxCount cap) {
 
 WsDecoder::Event WsDecoder::payloadDone(const uint8_t *buf) {
   uint8_t op = head_[0] & 0x0F;
-  got_ = 0;  // need_ stays: at least 2, and set again from the next header's second byte
+  got_ = 0;
   if (op & 0x08) {  // its payload is after the message's part before it: data()
     if (op != kOpClose) return (Event)(op + 1);  // ping (kPing: answered by a pong), pong
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).

@@ -65,8 +65,8 @@ class WsDecoder {
   RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
   RxCount end_ = 0;        // where this frame's payload ends
   RxCount write_ = 0;      // where the next payload byte goes
-  uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
-  uint8_t got_ = 0, need_ = 0;  // header bytes read, and how many it has (reset(): 2)
+  uint8_t head_[8] = {};    // 2 bytes, 2 length bytes (unused for a 7-bit length), 0/4 mask bytes
+  uint8_t got_ = 0;        // header bytes read (a 7-bit length's frame skips 2)
   bool expectMasked_ = false, inMessage_ = false;
 };
 
