@@ -190,14 +190,15 @@ bool WsLink::sendText(Writer w, const void *ctx) {
   // So it is written twice: counted, then sent.
   uint8_t chunk[kFrameChunk];
   Out out(chunk, kFrameChunk, frameSink, this);
+  // One loop for both passes: FIN set while counting leaves kCounting as it
+  // is, and once a frame has gone out tx_[0] is kOpCont.
   tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
-  w(out, ctx);
-  out.flush();
-  if (netRoom(*client_, txBytes_)) {
-    tx_[0] = kOpText;
+  for (;;) {
     w(out, ctx);
     tx_[0] |= 0x80;  // FIN: the rest is the last frame
     out.flush();
+    if (tx_[0] != kCounting || !netRoom(*client_, txBytes_)) break;
+    tx_[0] = kOpText;
   }
   return state_ == kOpen;  // or kFailed: a write failed
 }

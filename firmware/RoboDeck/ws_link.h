@@ -133,7 +133,7 @@ class WsLink {
 #if RD_SERIAL_LOG
   uint8_t why_ = 0;
 #endif
-  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts
+  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts (FIN set in it too)
   // A frame's header: FIN and opcode, then the length, then (a client's) mask;
   // on a direct-mode board, a server only, no mask.
   static constexpr uint8_t kTxHead = RD_LINK_KEEPS_BUFFER || !kDirectMode ? 6 : 2;
