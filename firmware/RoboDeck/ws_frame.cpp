@@ -13,7 +13,11 @@ static bool closeCodeValid(uint16_t c) {
 }
 
 void WsDecoder::reset(bool expectMasked) {
+#if defined(ROBODECK_HOST)
   expectMasked_ = expectMasked;
+#else
+  (void)expectMasked;  // a board's role is RD_MODE
+#endif
   got_ = 0;
   inMessage_ = false;
   msgLen_ = 0;
@@ -24,7 +28,7 @@ WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
   // (unused for a 7-bit one: they are skipped), then the mask's 4 if the
   // frames are masked. So its size depends only on the role, a constant on
   // a board, and the mask is always at head_[4].
-  bool masked = serverRole(expectMasked_);
+  bool masked = expectMasked();
   if (got_ < (masked ? 8 : 4)) {
     head_[got_++] = b;
     if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask

@@ -36,7 +36,10 @@ void writeTooBig(Out &out, const void *) {
 }  // namespace
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
-  client_ = &c, server_ = server;
+  client_ = &c;
+#if RD_LINK_KEEPS_BUFFER
+  server_ = server;
+#endif
   state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
 }
 
@@ -101,7 +104,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     // accept value, and what follows the server's request for its 101 (a
     // refused request has nothing to hash).
     if (!handshake().hashStep()) return timers(now);
-    if (serverRole(server_)) {
+    if (server()) {
       uint8_t chunk[kHttpChunk];
       Out out(chunk, kHttpChunk, sink, this);
       handshake().writeResponse(out);
@@ -130,7 +133,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
 
 WsLink::Event WsLink::opened() {
   state_ = kOpen;
-  decoder_.reset(serverRole(server_));
+  decoder_.reset(server());
   return kOpened;  // pinged_ is false: a handshake reads what the peer sent, and every read clears it
 }
 
@@ -138,7 +141,7 @@ WsLink::Event WsLink::onByte(uint8_t b) {
   if (state_ == kHandshake) {
     WsHandshake::Result r = handshake().feed(b);
     if (r == WsHandshake::kMore) return kNone;
-    if (serverRole(server_)) {
+    if (server()) {
       state_ = kHashing;  // the answer in the next poll, the 101 once the accept value is hashed
       return kNone;
     }
@@ -215,7 +218,7 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
   }
   // What follows continues the message: tx_[0] is then kOpCont.
   // The header is written from tx_ in both roles (no stack copy).
-  if (serverRole(server_)) {  // 5.1: not masked
+  if (server()) {  // 5.1: not masked
     tx_[1] = len;
     write(tx_, 2);
   } else {  // 5.3: a client masks every frame with a fresh key

@@ -142,7 +142,14 @@ class WsLink {
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
   State state_ = kIdle;
-  bool server_ = false, pinged_ = false;
+  bool pinged_ = false;
+  // The role: kept on the host, which runs both; a board's is RD_MODE.
+#if RD_LINK_KEEPS_BUFFER
+  bool server_ = false;
+  bool server() const { return server_; }
+#else
+  static constexpr bool server() { return kDirectMode; }
+#endif
 };
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");
