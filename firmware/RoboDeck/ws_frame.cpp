@@ -81,11 +81,12 @@ WsDecoder::Event WsDecoder::payloadDone(const uint8_t *buf) {
     if (len == 1 || !closeCodeValid((uint16_t)(p[0] << 8 | p[1]))) return kError;
     return kClose;
   }
-  msgLen_ = write_;
-  inMessage_ = !(head_[0] & 0x80);
-  if (inMessage_) return kNone;
-  msgLen_ = 0;  // the message is buf[0, write_)
-  return kMessage;
+  if (head_[0] & 0x80) {  // FIN: the message is buf[0, write_)
+    inMessage_ = false, msgLen_ = 0;
+    return kMessage;
+  }
+  inMessage_ = true, msgLen_ = write_;
+  return kNone;
 }
 
 }  // namespace rd
