@@ -41,6 +41,7 @@ void WsLink::start(Client &c, uint32_t now, bool server) {
   server_ = server;
 #endif
   state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
+  decoder_.reset(serverRole(server));  // the handshake does not use it
 }
 
 // Out of line: its chunk stays out of the loop's stack frame, which the
@@ -133,7 +134,6 @@ WsLink::Event WsLink::poll(uint32_t now32) {
 
 WsLink::Event WsLink::opened() {
   state_ = kOpen;
-  decoder_.reset(server());
   return kOpened;  // pinged_ is false: a handshake reads what the peer sent, and every read clears it
 }
 
