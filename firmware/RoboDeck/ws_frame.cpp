@@ -42,8 +42,13 @@ WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
     return got_ < (masked ? 8 : 4) ? kNone : header(buf, cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
-  // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
-  if (masked) b ^= head_[4 + ((uint8_t)(write_ - msgLen_) & 3)];
+  // got_ is 8 after a masked header: it then steps through 8..11 (1000b..1011b)
+  // with the payload, so head_[got_ - 4] is the mask's byte for each.
+  if (masked) {
+    uint8_t g = got_;
+    b ^= head_[g - 4];
+    got_ = (uint8_t)((g + 1) & 0x0B);
+  }
   RxCount w = write_;
   buf[w++] = b;
   write_ = w;

@@ -66,7 +66,7 @@ class WsDecoder {
   RxCount end_ = 0;        // where this frame's payload ends
   RxCount write_ = 0;      // where the next payload byte goes
   uint8_t head_[8] = {};    // 2 bytes, 2 length bytes (unused for a 7-bit length), 0/4 mask bytes
-  uint8_t got_ = 0;        // header bytes read (a 7-bit length's frame skips 2)
+  uint8_t got_ = 0;        // header bytes read (a 7-bit length's frame skips 2); in a masked payload, 8..11
   bool inMessage_ = false;
   // Are frames masked (the server's role)? Kept on the host, which runs both
   // roles; a board's role is RD_MODE.
