@@ -14,6 +14,7 @@ WsHandshake WsLink::handshake_(WsLink::buffer_);
 namespace {
 
 static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
+static_assert(kLinkTimeoutMs < 32768, "RD_LINK_TIMEOUT_MS: a silence is 15 bits, its top bit says pinged (timers())");
 // Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
@@ -124,7 +125,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
         break;
       }
       inPos_ = 0, inLen_ = (uint8_t)n;
-      lastRx_ = now, pinged_ = false;
+      lastRx_ = now;  // and the silence's ping bit cleared (timers())
     }
     Event e = onByte(in()[inPos_++]);
     if (e != kNone || state_ < kHandshake) return e;  // idle, failed, or hashing with the rest unread
@@ -134,7 +135,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
 
 WsLink::Event WsLink::opened() {
   state_ = kOpen;
-  return kOpened;  // pinged_ is false: a handshake reads what the peer sent, and every read clears it
+  return kOpened;  // not pinged: a handshake reads what the peer sent, and every read sets lastRx_
 }
 
 WsLink::Event WsLink::onByte(uint8_t b) {
@@ -176,9 +177,12 @@ WsLink::Event WsLink::timers(uint16_t now) {
     if ((int16_t)(now - until_) <= 0) return kNone;
     return down(kWhyHandshakeTimeout);
   }
-  if (quiet > kLinkTimeoutMs) return down(kWhySilent);
-  if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
-    pinged_ = true;
+  // Once per silence a ping (over TCP, a pong or nothing): it moves lastRx_
+  // back by 2^15 ms, so the silence's top bit says "pinged" and its other
+  // bits are still the silence (under 32 s: the timeout is far below).
+  if ((uint16_t)(quiet & 0x7FFF) > kLinkTimeoutMs) return down(kWhySilent);
+  if (quiet >= kPingIdleMs && !(quiet & 0x8000)) {
+    lastRx_ = (uint16_t)(lastRx_ - 0x8000);
     sendControl(kOpPing, nullptr, 0);
   }
   return kNone;

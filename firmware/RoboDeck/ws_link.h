@@ -142,7 +142,6 @@ class WsLink {
   // Timers are 16-bit: every interval they measure is far below 65 s.
   uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
   State state_ = kIdle;
-  bool pinged_ = false;
   // The role: kept on the host, which runs both; a board's is RD_MODE.
 #if RD_LINK_KEEPS_BUFFER
   bool server_ = false;
