@@ -13,7 +13,7 @@ WsHandshake WsLink::handshake_(WsLink::buffer_);
 
 namespace {
 
-static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
+static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: the time since the handshake began is 16 bits");
 static_assert(kLinkTimeoutMs < 32768, "RD_LINK_TIMEOUT_MS: a silence is 15 bits, its top bit says pinged (timers())");
 // Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
 // a bigger buffer is filled over several polls).
@@ -41,7 +41,7 @@ void WsLink::start(Client &c, uint32_t now, bool server) {
 #if RD_LINK_KEEPS_BUFFER
   server_ = server;
 #endif
-  state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
+  state_ = serverRole(server) ? kHandshake : kHashing, opening_ = (uint16_t)now, inPos_ = inLen_ = 0;
   decoder_.reset(serverRole(server));  // the handshake does not use it
 }
 
@@ -174,7 +174,7 @@ WsLink::Event WsLink::onByte(uint8_t b) {
 WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
   if (state_ != kOpen) {  // a handshake, hashing included
-    if ((int16_t)(now - until_) <= 0) return kNone;
+    if ((uint16_t)(now - opening_) <= kHandshakeMs) return kNone;
     return down(kWhyHandshakeTimeout);
   }
   // Once per silence a ping (over TCP, a pong or nothing): it moves lastRx_

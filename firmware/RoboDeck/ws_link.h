@@ -140,7 +140,7 @@ class WsLink {
   uint8_t tx_[kTxHead] = {};
   uint16_t txBytes_ = 0;  // what sendText() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
+  uint16_t opening_ = 0, lastRx_ = 0;  // opening_: when the handshake began
   State state_ = kIdle;
   // The role: kept on the host, which runs both; a board's is RD_MODE.
 #if RD_LINK_KEEPS_BUFFER
