@@ -16,7 +16,8 @@ class Out {
  public:
   typedef void (*Sink)(void *ctx, const uint8_t *data, uint16_t len);
 
-  RD_NOINLINE Out(uint8_t *chunk, uint16_t cap, Sink sink, void *ctx)
+  /** `cap`: the chunk's size, up to 255 bytes. */
+  RD_NOINLINE Out(uint8_t *chunk, uint8_t cap, Sink sink, void *ctx)
       : buf_(chunk), at_(chunk), end_(chunk + cap), sink_(sink), ctx_(ctx) {}
 
   void put(char c);

@@ -13,37 +13,50 @@ static bool closeCodeValid(uint16_t c) {
 }
 
 void WsDecoder::reset(bool expectMasked) {
+#if defined(ROBODECK_HOST)
   expectMasked_ = expectMasked;
-  got_ = 0;  // need_ is at least 2 (the next header's second byte sets it)
+#else
+  (void)expectMasked;  // a board's role is RD_MODE
+#endif
+  got_ = 0;
   inMessage_ = false;
   msgLen_ = 0;
 }
 
-WsDecoder::Event WsDecoder::feed(uint8_t b) {
-  if (got_ < need_) {
+WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
+  // The header in head_ has a fixed layout: 2 bytes, the 16-bit length's 2
+  // (unused for a 7-bit one: they are skipped), then the mask's 4 if the
+  // frames are masked. So its size depends only on the role, a constant on
+  // a board, and the mask is always at head_[4].
+  bool masked = expectMasked();
+  if (got_ < (masked ? 8 : 4)) {
     head_[got_++] = b;
     if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
       uint8_t len = b & 0x7F;
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
       if (len == 127) return kTooBig;
-      bool masked = serverRole(expectMasked_);
       if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
-      need_ = (uint8_t)(2 + (len == 126 ? 2 : 0) + (masked ? 4 : 0));
+      if (len != 126) got_ = 4;                  // no length bytes
     }
-    return got_ < need_ ? kNone : header();
+    return got_ < (masked ? 8 : 4) ? kNone : header(buf, cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
-  // The frame's payload starts at msgLen_: the mask's byte is the offset from there, mod 4.
-  if (serverRole(expectMasked_)) b ^= head_[need_ - 4 + ((uint8_t)(write_ - msgLen_) & 3)];
+  // got_ is 8 after a masked header: it then steps through 8..11 (1000b..1011b)
+  // with the payload, so head_[got_ - 4] is the mask's byte for each.
+  if (masked) {
+    uint8_t g = got_;
+    b ^= head_[g - 4];
+    got_ = (uint8_t)((g + 1) & 0x0B);
+  }
   RxCount w = write_;
-  buf_[w++] = b;
+  buf[w++] = b;
   write_ = w;
-  return w != end_ ? kNone : payloadDone();
+  return w != end_ ? kNone : payloadDone(buf);
 }
 
 // The whole header is in: check it (5.2, 5.4, 5.5) and size the payload.
-WsDecoder::Event WsDecoder::header() {
+WsDecoder::Event WsDecoder::header(const uint8_t *buf, RxCount cap) {
   uint8_t op = head_[0] & 0x0F, len = head_[1] & 0x7F;
   if (head_[0] & 0x70) return kError;  // no extension negotiated: RSV must be 0
   if (op & 0x08) {
@@ -55,28 +68,30 @@ WsDecoder::Event WsDecoder::header() {
   }
   uint16_t n = len;
   if (len == 126) n = (uint16_t)(head_[2] << 8 | head_[3]);
-  if (n > (uint16_t)(cap_ - msgLen_)) return kTooBig;
+  if (n > (uint16_t)(cap - msgLen_)) return kTooBig;
   write_ = msgLen_;
   end_ = (RxCount)(msgLen_ + n);
-  return n ? kNone : payloadDone();
+  return n ? kNone : payloadDone(buf);
 }
 
-WsDecoder::Event WsDecoder::payloadDone() {
+WsDecoder::Event WsDecoder::payloadDone(const uint8_t *buf) {
   uint8_t op = head_[0] & 0x0F;
-  got_ = 0;  // need_ stays: at least 2, and set again from the next header's second byte
+  got_ = 0;
   if (op & 0x08) {  // its payload is after the message's part before it: data()
     if (op != kOpClose) return (Event)(op + 1);  // ping (kPing: answered by a pong), pong
     // 5.5.1: no payload, or a valid code of 2 bytes first (a control frame's length is its 7-bit one).
     uint8_t len = head_[1] & 0x7F;
     if (!len) return kClose;
-    if (len == 1 || !closeCodeValid((uint16_t)(data()[0] << 8 | data()[1]))) return kError;
+    const uint8_t *p = buf + msgLen_;
+    if (len == 1 || !closeCodeValid((uint16_t)(p[0] << 8 | p[1]))) return kError;
     return kClose;
   }
-  msgLen_ = write_;
-  inMessage_ = !(head_[0] & 0x80);
-  if (inMessage_) return kNone;
-  msgLen_ = 0;  // the message is buf_[0, write_): data(), or message()
-  return kMessage;
+  if (head_[0] & 0x80) {  // FIN: the message is buf[0, write_)
+    inMessage_ = false, msgLen_ = 0;
+    return kMessage;
+  }
+  inMessage_ = true, msgLen_ = write_;
+  return kNone;
 }
 
 }  // namespace rd

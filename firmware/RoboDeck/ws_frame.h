@@ -39,36 +39,43 @@ class WsDecoder {
   enum Event : uint8_t { kNone = 0, kMessage = 1, kClose = kOpClose, kPing = kOpPong,
                          kPong = kOpPong + 1, kTooBig = 0xE, kError = 0xF };
 
-  /** `cap`: up to kRxBuffer. */
-  constexpr WsDecoder(uint8_t *buf, RxCount cap) : buf_(buf), cap_(cap) {}
+  // The buffer is its owner's, passed to each call (`buf`, `cap` bytes, up to
+  // kRxBuffer), not kept: a decoder is all zeros until reset(), so a static
+  // one needs no initial image in flash, and the link's buffer, one static
+  // array on a board, is a constant address where it is inlined.
+  constexpr WsDecoder() {}
   /** `expectMasked`: true on the server side (client frames are masked, 5.1). */
   void reset(bool expectMasked);
 
-  /** Consume one byte; returns the event it completes, or kNone. */
-  Event feed(uint8_t b);
+  /** Consume one byte into `buf` (`cap` bytes); returns the event it completes, or kNone. */
+  Event feed(uint8_t b, uint8_t *buf, RxCount cap);
 
   // After kMessage: the message payload, from the buffer's start (msgLen_ is
   // 0 again). After kPing/kPong/kClose: the control payload, stored after
   // the part of a fragmented message that came before it.
-  const uint8_t *data() const { return buf_ + msgLen_; }
-  uint8_t *data() { return buf_ + msgLen_; }  // a pong or close echo is masked in place
+  uint8_t *data(uint8_t *buf) const { return buf + msgLen_; }  // a pong or close echo is masked in place
   uint16_t size() const { return write_ - msgLen_; }
-  // After kMessage only: the same, with no offset to add.
-  const uint8_t *message() const { return buf_; }
+  // After kMessage only: the payload's size, from buf's start.
   uint16_t messageSize() const { return write_; }
 
  private:
-  Event header();
-  Event payloadDone();
+  Event header(const uint8_t *buf, RxCount cap);
+  Event payloadDone(const uint8_t *buf);
 
-  uint8_t *buf_;
-  RxCount cap_;
   RxCount msgLen_ = 0;     // bytes of the (fragmented) message so far
   RxCount end_ = 0;        // where this frame's payload ends
   RxCount write_ = 0;      // where the next payload byte goes
-  uint8_t head_[8] = {};    // 2 bytes, 0/2 length bytes, 0/4 mask bytes
-  uint8_t got_ = 0, need_ = 2;  // header bytes read, and how many it has
-  bool expectMasked_ = false, inMessage_ = false;
+  uint8_t head_[8] = {};    // 2 bytes, 2 length bytes (unused for a 7-bit length), 0/4 mask bytes
+  uint8_t got_ = 0;        // header bytes read (a 7-bit length's frame skips 2); in a masked payload, 8..11
+  bool inMessage_ = false;
+  // Are frames masked (the server's role)? Kept on the host, which runs both
+  // roles; a board's role is RD_MODE.
+#if defined(ROBODECK_HOST)
+  bool expectMasked_ = false;
+  bool expectMasked() const { return expectMasked_; }
+#else
+  static constexpr bool expectMasked() { return kDirectMode; }
+#endif
 };
 
 }  // namespace rd

@@ -6,9 +6,15 @@
 
 namespace rd {
 
+#if !RD_LINK_KEEPS_BUFFER
+uint8_t WsLink::buffer_[WsLink::kBufferSize];
+WsHandshake WsLink::handshake_(WsLink::buffer_);
+#endif
+
 namespace {
 
-static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: a deadline is compared in 16 signed bits");
+static_assert(kHandshakeMs < 32768, "RD_HANDSHAKE_MS: the time since the handshake began is 16 bits");
+static_assert(kLinkTimeoutMs < 32768, "RD_LINK_TIMEOUT_MS: a silence is 15 bits, its top bit says pinged (timers())");
 // Bytes decoded per poll: a full buffer and a read, at most 255 (an 8-bit count;
 // a bigger buffer is filled over several polls).
 constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk : 255;
@@ -31,8 +37,12 @@ void writeTooBig(Out &out, const void *) {
 }  // namespace
 
 void WsLink::start(Client &c, uint32_t now, bool server) {
-  client_ = &c, server_ = server;
-  state_ = serverRole(server) ? kHandshake : kHashing, until_ = (uint16_t)(now + kHandshakeMs), inPos_ = inLen_ = 0;
+  client_ = &c;
+#if RD_LINK_KEEPS_BUFFER
+  server_ = server;
+#endif
+  state_ = serverRole(server) ? kHandshake : kHashing, opening_ = (uint16_t)now, inPos_ = inLen_ = 0;
+  decoder_.reset(serverRole(server));  // the handshake does not use it
 }
 
 // Out of line: its chunk stays out of the loop's stack frame, which the
@@ -42,13 +52,13 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
   start(c, now, false);
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, sink, this);
-  handshake_.writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
+  handshake().writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
   out.flush();
 }
 
 void WsLink::startServer(Client &c, uint32_t now, const char *token) {
   start(c, now, true);
-  handshake_.expectRequest(token);
+  handshake().expectRequest(token);
 }
 
 void WsLink::refuse(Client &c, uint16_t status) {
@@ -95,13 +105,13 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     // Nothing is read while hashing: the client's response waits for the
     // accept value, and what follows the server's request for its 101 (a
     // refused request has nothing to hash).
-    if (!handshake_.hashStep()) return timers(now);
-    if (serverRole(server_)) {
+    if (!handshake().hashStep()) return timers(now);
+    if (server()) {
       uint8_t chunk[kHttpChunk];
       Out out(chunk, kHttpChunk, sink, this);
-      handshake_.writeResponse(out);
+      handshake().writeResponse(out);
       out.flush();
-      return handshake_.status() != 101 ? down(kWhyRefused) : opened();
+      return handshake().status() != 101 ? down(kWhyRefused) : opened();
     }
     state_ = kHandshake;  // the client now checks the response against it
   }
@@ -109,15 +119,15 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
-      int n = client_->read(in_, kRxChunk);
+      int n = client_->read(in(), kRxChunk);
       if (n <= 0) {
         if (!client_->connected()) return down(kWhyClosed);  // all it sent is decoded
         break;
       }
       inPos_ = 0, inLen_ = (uint8_t)n;
-      lastRx_ = now, pinged_ = false;
+      lastRx_ = now;  // and the silence's ping bit cleared (timers())
     }
-    Event e = onByte(in_[inPos_++]);
+    Event e = onByte(in()[inPos_++]);
     if (e != kNone || state_ < kHandshake) return e;  // idle, failed, or hashing with the rest unread
   }
   return timers(now);
@@ -125,29 +135,28 @@ WsLink::Event WsLink::poll(uint32_t now32) {
 
 WsLink::Event WsLink::opened() {
   state_ = kOpen;
-  decoder_.reset(serverRole(server_));
-  return kOpened;  // pinged_ is false: a handshake reads what the peer sent, and every read clears it
+  return kOpened;  // not pinged: a handshake reads what the peer sent, and every read sets lastRx_
 }
 
 WsLink::Event WsLink::onByte(uint8_t b) {
   if (state_ == kHandshake) {
-    WsHandshake::Result r = handshake_.feed(b);
+    WsHandshake::Result r = handshake().feed(b);
     if (r == WsHandshake::kMore) return kNone;
-    if (serverRole(server_)) {
+    if (server()) {
       state_ = kHashing;  // the answer in the next poll, the 101 once the accept value is hashed
       return kNone;
     }
     return r == WsHandshake::kFail ? down(kWhyRefused) : opened();
   }
   // Open: frames are decoded only on an open link (its only state after the handshake).
-  WsDecoder::Event e = decoder_.feed(b);
+  WsDecoder::Event e = decoder_.feed(b, buf(), kRxBuffer);
   switch (e) {
     case WsDecoder::kMessage:
       return kMessage;
     case WsDecoder::kPing:   // 5.5.2: a pong with the same payload
     case WsDecoder::kClose:  // 5.5.1: the close echoed as it came (its code checked, and
                              // reason), then the TCP connection may go
-      sendControl(e, decoder_.data(), (uint8_t)decoder_.size());  // the event is the answer's opcode
+      sendControl(e, decoder_.data(buf()), (uint8_t)decoder_.size());  // the event is the answer's opcode
       if (e == WsDecoder::kPing) return kNone;
       return down(kWhyPeerClose);
     case WsDecoder::kTooBig:  // 7.1.7: fail the connection with the code, saying why first
@@ -165,12 +174,15 @@ WsLink::Event WsLink::onByte(uint8_t b) {
 WsLink::Event WsLink::timers(uint16_t now) {
   uint16_t quiet = now - lastRx_;
   if (state_ != kOpen) {  // a handshake, hashing included
-    if ((int16_t)(now - until_) <= 0) return kNone;
+    if ((uint16_t)(now - opening_) <= kHandshakeMs) return kNone;
     return down(kWhyHandshakeTimeout);
   }
-  if (quiet > kLinkTimeoutMs) return down(kWhySilent);
-  if (quiet >= kPingIdleMs && !pinged_) {  // once per silence: over TCP, a pong or nothing
-    pinged_ = true;
+  // Once per silence a ping (over TCP, a pong or nothing): it moves lastRx_
+  // back by 2^15 ms, so the silence's top bit says "pinged" and its other
+  // bits are still the silence (under 32 s: the timeout is far below).
+  if ((uint16_t)(quiet & 0x7FFF) > kLinkTimeoutMs) return down(kWhySilent);
+  if (quiet >= kPingIdleMs && !(quiet & 0x8000)) {
+    lastRx_ = (uint16_t)(lastRx_ - 0x8000);
     sendControl(kOpPing, nullptr, 0);
   }
   return kNone;
@@ -185,14 +197,15 @@ bool WsLink::sendText(Writer w, const void *ctx) {
   // So it is written twice: counted, then sent.
   uint8_t chunk[kFrameChunk];
   Out out(chunk, kFrameChunk, frameSink, this);
+  // One loop for both passes: FIN set while counting leaves kCounting as it
+  // is, and once a frame has gone out tx_[0] is kOpCont.
   tx_[0] = kCounting, txBytes_ = 0;  // first only counted, with the frames' headers
-  w(out, ctx);
-  out.flush();
-  if (netRoom(*client_, txBytes_)) {
-    tx_[0] = kOpText;
+  for (;;) {
     w(out, ctx);
     tx_[0] |= 0x80;  // FIN: the rest is the last frame
     out.flush();
+    if (tx_[0] != kCounting || !netRoom(*client_, txBytes_)) break;
+    tx_[0] = kOpText;
   }
   return state_ == kOpen;  // or kFailed: a write failed
 }
@@ -208,18 +221,17 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
     return;
   }
   // What follows continues the message: tx_[0] is then kOpCont.
-  if (serverRole(server_)) {  // 5.1: not masked, the header as it is in tx_
+  // The header is written from tx_ in both roles (no stack copy).
+  if (server()) {  // 5.1: not masked
     tx_[1] = len;
     write(tx_, 2);
-    tx_[0] = kOpCont;
   } else {  // 5.3: a client masks every frame with a fresh key
-    uint8_t head[6];
-    head[0] = tx_[0], head[1] = (uint8_t)(0x80 | len);
-    tx_[0] = kOpCont;
-    randomBytes(head + 2, 4);
-    for (uint8_t i = 0; i < len; i++) data[i] ^= head[2 + (i & 3)];
-    write(head, 6);
+    tx_[1] = (uint8_t)(0x80 | len);
+    randomBytes(tx_ + 2, 4);
+    for (uint8_t i = 0; i < len; i++) data[i] ^= tx_[2 + (i & 3)];
+    write(tx_, 6);
   }
+  tx_[0] = kOpCont;
   if (len) write(data, len);
 }
 

@@ -16,6 +16,13 @@
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
+// Does a link keep the buffer it is given (see the constructor)?
+#if defined(ROBODECK_HOST)
+#define RD_LINK_KEEPS_BUFFER 1
+#else
+#define RD_LINK_KEEPS_BUFFER 0
+#endif
+
 namespace rd {
 
 class WsLink {
@@ -37,10 +44,18 @@ class WsLink {
   /** Bytes of RAM the link needs: frames, and what was read but not decoded. */
   static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
 
-  // constexpr, and the buffer outside the object: a static link needs no
-  // constructor code, and its buffer lands in .bss, not in flash as .data.
-  constexpr explicit WsLink(uint8_t *buffer)
-      : in_(buffer + kRxBuffer), decoder_(buffer, kRxBuffer), handshake_(buffer) {}
+  // `buffer`: kBufferSize bytes. On a board, where there is one link, the
+  // link keeps no pointer at all: its buffer is one static array of its own
+  // (`buffer` is not read, and the caller's array is left unused) and its
+  // handshake a static beside it, so every address is a constant and the
+  // link object is all zeros until started, in .bss with no initial image
+  // in flash. The host (tests run several links at once) keeps the buffer
+  // it is given and a handshake of its own.
+#if RD_LINK_KEEPS_BUFFER
+  constexpr explicit WsLink(uint8_t *buffer) : buf_(buffer), handshake_(buffer) {}
+#else
+  constexpr explicit WsLink(uint8_t *) {}
+#endif
 
   /** Client role, on an idle link: `c` is connected; send the upgrade request. */
   void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
@@ -50,7 +65,7 @@ class WsLink {
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
-  const uint8_t *data() const { return decoder_.message(); }
+  const uint8_t *data() const { return buf(); }
   uint16_t size() const { return decoder_.messageSize(); }
 
   /** Send one text message made by `w`; false (and the link goes down) on failure. */
@@ -97,21 +112,43 @@ class WsLink {
   void start(Client &c, uint32_t now, bool server);
   static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
+  // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
+  // then what was read from the network and not yet decoded (in()).
+#if RD_LINK_KEEPS_BUFFER
+  uint8_t *buf() const { return buf_; }
+  WsHandshake &handshake() { return handshake_; }
+  uint8_t *buf_;
+  WsHandshake handshake_;
+#else
+  static uint8_t *buf() { return buffer_; }
+  static WsHandshake &handshake() { return handshake_; }
+  static uint8_t buffer_[kBufferSize];
+  static WsHandshake handshake_;
+#endif
+  uint8_t *in() const { return buf() + kRxBuffer; }
+
   Client *client_ = nullptr;
-  uint8_t *in_;  // bytes read from the network, not yet decoded
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
-  WsHandshake handshake_;
 #if RD_SERIAL_LOG
   uint8_t why_ = 0;
 #endif
-  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts
-  uint8_t tx_[2] = {};  // a frame's first 2 bytes: FIN and opcode, then (a server's) length
+  static constexpr uint8_t kCounting = 0xFF;  // tx_[0] while sendText() only counts (FIN set in it too)
+  // A frame's header: FIN and opcode, then the length, then (a client's) mask;
+  // on a direct-mode board, a server only, no mask.
+  static constexpr uint8_t kTxHead = RD_LINK_KEEPS_BUFFER || !kDirectMode ? 6 : 2;
+  uint8_t tx_[kTxHead] = {};
   uint16_t txBytes_ = 0;  // what sendText() counted
   // Timers are 16-bit: every interval they measure is far below 65 s.
-  uint16_t until_ = 0, lastRx_ = 0;  // until_: the handshake's deadline
+  uint16_t opening_ = 0, lastRx_ = 0;  // opening_: when the handshake began
   State state_ = kIdle;
-  bool server_ = false, pinged_ = false;
+  // The role: kept on the host, which runs both; a board's is RD_MODE.
+#if RD_LINK_KEEPS_BUFFER
+  bool server_ = false;
+  bool server() const { return server_; }
+#else
+  static constexpr bool server() { return kDirectMode; }
+#endif
 };
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");

@@ -21,24 +21,24 @@ struct Run {
 
 Run feed(const Bytes &in, bool server, uint16_t cap = 64) {
   static uint8_t buf[2048];
-  WsDecoder d(buf, cap);
+  WsDecoder d;
   d.reset(server);
   Run r;
   for (uint8_t b : in) {
-    WsDecoder::Event e = d.feed(b);
+    WsDecoder::Event e = d.feed(b, buf, (rd::RxCount)cap);
     if (e == WsDecoder::kNone) continue;
     r.events += e == WsDecoder::kMessage ? 'M' : e == WsDecoder::kPing ? 'P' : e == WsDecoder::kPong ? 'O'
                 : e == WsDecoder::kClose ? 'C' : e == WsDecoder::kError || e == WsDecoder::kTooBig ? 'E' : '?';
-    r.payload.assign((const char *)d.data(), d.size());
-    if (e == WsDecoder::kMessage) {  // what the link hands the robot: the same bytes
-      CHECK(d.message() == d.data());
+    r.payload.assign((const char *)d.data(buf), d.size());
+    if (e == WsDecoder::kMessage) {  // what the link hands the robot: the same bytes, from buf
+      CHECK(d.data(buf) == buf);
       CHECK(d.messageSize() == d.size());
     }
     // An error's code is the one to close with; a close's is its payload's first 2 bytes (1005: none).
     r.code = e == WsDecoder::kError ? rd::kCloseProtocol
              : e == WsDecoder::kTooBig ? rd::kCloseTooBig
              : e != WsDecoder::kClose ? 0
-             : d.size() ? (uint16_t)(d.data()[0] << 8 | d.data()[1]) : rd::kCloseNoStatus;
+             : d.size() ? (uint16_t)(d.data(buf)[0] << 8 | d.data(buf)[1]) : rd::kCloseNoStatus;
     if (e == WsDecoder::kError || e == WsDecoder::kTooBig) break;  // the caller stops: the link goes down
   }
   return r;
@@ -144,13 +144,13 @@ TEST_CASE("decoder: after an error the caller stops feeding; reset() starts afre
   Run r = feed(hex("c1 01") + text("a") + hex("81 01") + text("b"), false);
   CHECK(r.events == "E");
   static uint8_t buf[64];
-  WsDecoder d(buf, sizeof buf);
+  WsDecoder d;
   for (bool server : {false, true}) {
     d.reset(server);
     Bytes bad = hex("81 fe 00 01");  // masked from a server, or a 16-bit length for a short frame
     WsDecoder::Event e = WsDecoder::kNone;
     for (uint8_t b : bad) {
-      e = d.feed(b);
+      e = d.feed(b, buf, sizeof buf);
       if (e != WsDecoder::kNone) break;
     }
     CHECK((e == WsDecoder::kError || e == WsDecoder::kTooBig || server));
@@ -158,11 +158,11 @@ TEST_CASE("decoder: after an error the caller stops feeding; reset() starts afre
     Bytes ok = server ? masked(0x81, "ok") : frame(0x81, "ok");
     std::string events;
     for (uint8_t b : ok) {
-      e = d.feed(b);
+      e = d.feed(b, buf, sizeof buf);
       if (e != WsDecoder::kNone) events += e == WsDecoder::kMessage ? 'M' : '?';
     }
     CHECK(events == "M");
-    CHECK(std::string((const char *)d.data(), d.size()) == "ok");
+    CHECK(std::string((const char *)d.data(buf), d.size()) == "ok");
   }
 }
 

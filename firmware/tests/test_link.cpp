@@ -23,11 +23,11 @@ struct Frame {
 /** Decodes what the robot wrote, as the peer would (masked when the robot is a client). */
 std::vector<Frame> frames(const std::string &wire, bool robotIsClient) {
   static uint8_t buf[4096];
-  rd::WsDecoder d(buf, sizeof buf);
+  rd::WsDecoder d;
   d.reset(robotIsClient);
   std::vector<Frame> out;
   for (char c : wire) {
-    rd::WsDecoder::Event e = d.feed((uint8_t)c);
+    rd::WsDecoder::Event e = d.feed((uint8_t)c, buf, sizeof buf);
     REQUIRE((e != rd::WsDecoder::kError && e != rd::WsDecoder::kTooBig));
     if (e == rd::WsDecoder::kNone) continue;
     // Each event as the opcode of the frame that made it; kMessage is a text message here.
@@ -35,7 +35,7 @@ std::vector<Frame> frames(const std::string &wire, bool robotIsClient) {
                  : e == rd::WsDecoder::kPing  ? rd::kOpPing
                  : e == rd::WsDecoder::kPong  ? rd::kOpPong
                                               : rd::kOpClose;
-    out.push_back({op, std::string((const char *)d.data(), d.size())});
+    out.push_back({op, std::string((const char *)d.data(buf), d.size())});
   }
   return out;
 }
