@@ -23,7 +23,8 @@ void writeRows(Out &out, const Sampler &s) {
 // err's parts as P-strings: the code and message of writeErr, or those of
 // writeParseError (the reader's texts its ParseResult names, msg_parse.h).
 const char *errPart[4];
-const char kErrHead[] PROGMEM = "{\"t\":\"err\",\"code\":\"";
+const char kErrHead[] PROGMEM = "err\",\"code\":\"";
+const char kTypeKey[] PROGMEM = "{\"t\":\"";  // how every message starts
 const char kErrText[] PROGMEM = RD_V_TEXT RD_V_PSTR "\",\"msg\":\"" RD_V_PSTR "\"}";
 const void *const kErr[] PROGMEM = {kErrText, kErrHead, &errPart[0], &errPart[1]};
 // bad_field: "<type>.<field>: <problem>"
@@ -48,6 +49,7 @@ const void *pointerAt(const void *p) {
 void writeMessage(Out &out, const void *message) {
   const void *const *var = static_cast<const void *const *>(message);
   const char *text = static_cast<const char *>(pointerAt(var));
+  out.putP(kTypeKey);
   for (uint8_t kind; (kind = (uint8_t)pchar(text++, 0)) != 0;) {
     if (kind >= ' ') {
       out.put((char)kind);

@@ -2,10 +2,11 @@
 // straight into an Out without building them in RAM first.
 //
 // A message is an array in flash of pointers: the first to its text (a
-// P-string), the others to the variables the text refers to, in order. A
-// character below ' ' in the text (JSON has none unescaped) stands for the
-// next variable and says what it is (the RD_V_* below), so a message costs
-// its text and two bytes a variable. One routine writes them all. The
+// P-string, written after the `{"t":"` every message starts with), the
+// others to the variables the text refers to, in order. A character below
+// ' ' in the text (JSON has none unescaped) stands for the next variable
+// and says what it is (the RD_V_* below), so a message costs its text and
+// two bytes a variable. One routine writes them all. The
 // messages hello, tel and pong live beside the variables they show
 // (robot.cpp); `err`'s are here.
 #pragma once

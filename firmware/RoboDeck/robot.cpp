@@ -66,7 +66,7 @@ void setLed(bool on) {
 // ---------------------------------------------------------------- sending
 
 // The messages (msg_write.h): their text, then the variables it shows.
-#define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
+#define RD_HELLO_HEAD "hello\",\"proto\":1,\"id\":\""
 #if defined(ROBODECK_HOST)  // the id from the command line
 #define RD_HELLO_ID RD_V_PSTR
 #define RD_HELLO_ID_VAR &config.id,
@@ -78,12 +78,12 @@ const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FI
                                   "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
                                   "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
 const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &drive.timeout};
-const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+const char kTelText[] PROGMEM = "tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
                                     &drive.applied_.left, &drive.applied_.right, &drive.applied_.ack};
 Command command;  // the message being handled (pong's id is read from it)
-const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
+const char kPongText[] PROGMEM = "pong\",\"id\":" RD_V_U32 "}";
 const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
 RD_NOINLINE bool sendTel() {

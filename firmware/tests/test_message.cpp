@@ -301,16 +301,16 @@ rd::Sampler testSampler;
 int8_t testLeft = -100, testRight = 7;
 uint32_t testAck = 12, testPong = 42;
 const void *const kTestHello[] = {
-    "{\"t\":\"hello\",\"proto\":1,\"id\":\"" RD_V_PSTR "\",\"fw\":\"0.1.0\",\"board\":\"" RD_V_PSTR
+    "hello\",\"proto\":1,\"id\":\"" RD_V_PSTR "\",\"fw\":\"0.1.0\",\"board\":\"" RD_V_PSTR
     "\",\"ch\":[" RD_V_TEXT "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}",
     &testId, &testBoard, "{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}",
     &testRate, &testTimeout};
-const void *const kTestTel[] = {"{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+const void *const kTestTel[] = {"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}",
                                 &testSampler.first_.seq, &testSampler.first_.ms, &testSampler, &testLeft,
                                 &testRight, &testAck};
-const void *const kTestPong[] = {"{\"t\":\"pong\",\"id\":" RD_V_U32 "}", &testPong};
-const void *const kTestEmpty[] = {"{}"};
+const void *const kTestPong[] = {"pong\",\"id\":" RD_V_U32 "}", &testPong};
+const void *const kTestEmpty[] = {"stop\"}"};
 
 }  // namespace
 
@@ -333,7 +333,7 @@ TEST_CASE("hello, tel, pong and err as the app expects them") {
   CHECK(written([&](rd::Out &o) { rd::writeMessage(o, kTestTel); }) ==
         R"({"t":"tel","seq":2147483647,"ms":4294967295,"v":)" + rows + R"(,"m":[-100,7],"ack":12})");
   CHECK(written([](rd::Out &o) { rd::writeMessage(o, kTestPong); }) == R"({"t":"pong","id":42})");
-  CHECK(written([](rd::Out &o) { rd::writeMessage(o, kTestEmpty); }) == "{}");  // a text with no variables
+  CHECK(written([](rd::Out &o) { rd::writeMessage(o, kTestEmpty); }) == R"({"t":"stop"})");  // a text with no variables
   CHECK(written([](rd::Out &o) { rd::writeErr(o, "too_big", "frame larger than the robot's buffer"); }) ==
         R"({"t":"err","code":"too_big","msg":"frame larger than the robot's buffer"})");
 }
