@@ -44,7 +44,8 @@ const Settings config =
 NetClient conn;
 uint8_t linkBuffer[WsLink::kBufferSize];
 WsLink link(linkBuffer);
-DriveState drive(kDefaultTimeoutMs);
+DriveState drive;
+uint16_t driveTimeout = kDefaultTimeoutMs;  // ms; cfg changes it
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 // 16-bit: checked every loop while they run, and all far below 32 s.
@@ -77,7 +78,7 @@ void setLed(bool on) {
 const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FIRMWARE_VERSION
                                   "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
                                   "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
-const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &drive.timeout};
+const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &driveTimeout};
 const char kTelText[] PROGMEM = "tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
@@ -115,7 +116,7 @@ void configure(const Command &c, uint32_t now) {
     rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.at[fTimeout]) drive.timeout = (uint16_t)c.v[fTimeout];
+  if (c.at[fTimeout]) driveTimeout = (uint16_t)c.v[fTimeout];
   link.sendText(writeMessage, kHello);
 }
 
@@ -231,7 +232,7 @@ void robotLoop() {
   watchdogFeed();
   platformTick();
   serviceLink(now);
-  if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
+  if (drive.expire(now, driveTimeout)) logLine(PSTR("failsafe: drive timeout"));
   // The pins follow the drive state every loop, right after the messages
   // and the timeout changed it (so a tel's m is what they show).
   motorsApply(drive.applied_.left, drive.applied_.right);

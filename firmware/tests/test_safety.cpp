@@ -7,45 +7,44 @@
 #include "sampler.h"
 
 TEST_CASE("failsafe: motors off exactly at the timeout after the last drive") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK(d.drive(60, 60, 1, 1000));
-  CHECK_FALSE(d.expire(1499));
+  CHECK_FALSE(d.expire(1499, 500));
   CHECK(d.left() == 60);
   CHECK(d.drive(50, 40, 2, 1400));  // a fresh drive restarts the timeout
-  CHECK_FALSE(d.expire(1899));
-  CHECK(d.expire(1900));
+  CHECK_FALSE(d.expire(1899, 500));
+  CHECK(d.expire(1900, 500));
   CHECK((d.left() == 0 && d.right() == 0));
-  CHECK_FALSE(d.expire(5000));  // already stopped: nothing more to do
+  CHECK_FALSE(d.expire(5000, 500));  // already stopped: nothing more to do
   CHECK(d.ack() == 2);          // the failsafe does not forget what was applied
 }
 
 TEST_CASE("failsafe: once stopped, later calls keep the motors off and report nothing") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(40, -40, 1, 1000);
-  CHECK(d.expire(1500));
+  CHECK(d.expire(1500, 500));
   for (uint32_t now : {1501u, 30000u, 1000u + 65536u + 100u, 1000u + 65536u + 600u}) {
     CAPTURE(now);  // the third is inside the 16-bit clock's wrap of the last drive time
-    CHECK_FALSE(d.expire(now));
+    CHECK_FALSE(d.expire(now, 500));
     CHECK((d.left() == 0 && d.right() == 0 && d.ack() == 1));
   }
 }
 
 TEST_CASE("failsafe: works across the 49-day wrap of millis()") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK(d.drive(10, 10, 1, 0xFFFFFF00u));
-  CHECK_FALSE(d.expire(0xFFFFFF00u + 499));
-  CHECK(d.expire(0xFFFFFF00u + 500));  // wraps past zero
+  CHECK_FALSE(d.expire(0xFFFFFF00u + 499, 500));
+  CHECK(d.expire(0xFFFFFF00u + 500, 500));  // wraps past zero
 }
 
 TEST_CASE("failsafe: a changed timeout applies to the running drive") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(10, 10, 1, 0);
-  d.timeout = 100;
-  CHECK(d.expire(100));
+  CHECK(d.expire(100, 100));
 }
 
 TEST_CASE("latest wins: stale and repeated seqs are ignored, stop always applies") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK_FALSE(d.drive(50, 50, 0, 0));  // seq 0 is not newer than a fresh link's 0
   CHECK(d.drive(50, 50, 5, 0));
   CHECK_FALSE(d.drive(-50, -50, 4, 10));
@@ -60,7 +59,7 @@ TEST_CASE("latest wins: stale and repeated seqs are ignored, stop always applies
 }
 
 TEST_CASE("link loss: stopped, and the next link starts from seq 0") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(70, -70, 900, 0);
   d.reset();
   CHECK((d.left() == 0 && d.right() == 0 && d.ack() == 0));
