@@ -103,7 +103,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   uint32_t batches = 0;
   CHECK(run(s, 0, 999, 7, batches) == 995);  // every sample due by t = 994 ms
   CHECK(batches == 995 / rd::kTelPeriodMs);   // a batch per period, not per loop call
-  // Stall for 1 s: samples more than a batch late are skipped.
+  // Stall for 1 s: samples a batch late (at the highest rate) are skipped.
   rd::Sampler t;
   t.start(1000, 0);
   uint32_t taken = 0;
@@ -114,6 +114,22 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   CHECK(taken == rd::kBatchMax);
   CHECK(t.firstSeq() == 1000 - rd::kBatchMax + 1);  // seq says how many were skipped
   CHECK(t.firstMs() == 1000 - rd::kBatchMax + 1);
+  // At a lower rate the window is the same time, kBatchMax samples at the
+  // highest rate: fewer samples than a batch are caught up.
+  constexpr uint32_t window = rd::kBatchMax * 1000u / rd::kRateMax;
+  static_assert(window < 1000, "the test stalls for 1 s");
+  rd::Sampler u;
+  u.start(100, 0);
+  taken = 0;
+  while (u.due(1000) && !u.full()) {
+    u.commit();
+    taken++;
+  }
+  const uint32_t first = (1000 - window) / 10 * 10 + 10;  // the first sample under `window` ms late
+  CHECK(u.firstMs() == first);
+  CHECK(u.firstSeq() == first / 10);
+  CHECK(taken == (1000 - first) / 10 + 1);
+  CHECK(taken < rd::kBatchMax);
 }
 
 TEST_CASE("sampler: batches of about kTelPeriodMs, stamped with the first sample") {
