@@ -117,14 +117,16 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   static_assert(offsetof(Command, at) == offsetof(Command, v) + sizeof out.v, "Command");
   memset(out.v, 0, sizeof out.v + sizeof out.at);
   const uint8_t *end = p + len;
-  bool opened = false, key = true;  // key: the next string is a key
-  uint8_t depth = 0;
+  // keyDepth: the depth at which the next string is a key, 1 or 0 for none;
+  // kClosed before the object opened.
+  constexpr uint8_t kClosed = 0xFF;
+  uint8_t depth = 0, keyDepth = kClosed;
   for (; p < end; p++) {
     uint8_t c = *p;
     if (isSpace(c)) continue;
     if (!depth) {  // the frame is one object: `{` first, nothing after it
-      if (c != '{' || opened) return r;
-      opened = true;
+      if (c != '{' || keyDepth != kClosed) return r;
+      keyDepth = 1;
     }
     if (c == '"') {
       const uint8_t *text = p + 1;
@@ -133,20 +135,20 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         if (end - p <= step) return r;
         p += step;
       } while (*p != '"');
-      if (key && depth == 1) {  // a key: its value follows
+      if (depth == keyDepth) {  // a key: its value follows
         uint8_t f = find(text, (uint16_t)(p - text));
         if (f < kFields) at[f] = p + 1;
-        key = false;
+        keyDepth = 0;
       }
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
     } else if ((c | 0x20) == '}') {  // } or ]
       depth--;
     } else if (c == ',' && depth == 1) {
-      key = true;
+      keyDepth = 1;
     }
   }
-  if (depth || !opened) return r;
+  if (depth || keyDepth == kClosed) return r;
   uint8_t t = typeAt(at[fT]);
   r.error = ParseError::kBadType;
   r.msg = kTextMessages + 1;
