@@ -27,14 +27,17 @@ const uint8_t kTypeFields[kTypes] PROGMEM = {
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
 
-/** The index of the name `s` (n bytes, as written) spells, kNames if none. */
-uint8_t find(const uint8_t *s, uint16_t n) {
+/**
+ * The index of the name the bytes from `s` up to `e` spell (as written; `e`
+ * is a string's closing quote, so e + 1 is still in its buffer), kNames if none.
+ */
+uint8_t find(const uint8_t *s, const uint8_t *e) {
   const char *p = kTexts;
   uint8_t i = 0;
   for (; i < kNames; i++) {
-    uint16_t k = 0;  // bytes that matched so far, n + 1 once one did not
-    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) k = k < n && s[k] == c ? k + 1 : n + 1;
-    if (k == n) break;
+    const uint8_t *q = s;  // past the bytes that matched so far, e + 1 once one did not
+    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
+    if (q == e) break;
   }
   return i;
 }
@@ -97,7 +100,7 @@ uint8_t typeAt(const uint8_t *v) {
   const uint8_t *s = ++v;
   while (*v != '"') v++;  // what a backslash escapes is no name: it cannot match
   if (!ends(v + 1)) return kTypes;
-  return (uint8_t)(find(s, (uint16_t)(v - s)) - kTextTypes);
+  return (uint8_t)(find(s, v) - kTextTypes);
 }
 
 }  // namespace
@@ -136,7 +139,7 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         p += step;
       } while (*p != '"');
       if (depth == keyDepth) {  // a key: its value follows
-        uint8_t f = find(text, (uint16_t)(p - text));
+        uint8_t f = find(text, p);
         if (f < kFields) at[f] = p + 1;
         keyDepth = 0;
       }
