@@ -117,8 +117,8 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   ParseResult r = {ParseError::kBadJson, kTextMessages, 0, 0};
   const uint8_t **at = out.at;  // after each of our keys, the last one of each name
   // Every key absent and every value 0 (so a stop's l and r are 0), in one go.
-  static_assert(offsetof(Command, at) == offsetof(Command, v) + sizeof out.v, "Command");
-  memset(out.v, 0, sizeof out.v + sizeof out.at);
+  static_assert(offsetof(Command, v) == offsetof(Command, at) + sizeof out.at, "Command");
+  memset(out.at, 0, sizeof out.at + sizeof out.v);
   const uint8_t *end = p + len;
   // keyDepth: the depth at which the next string is a key, 1 or 0 for none;
   // kClosed before the object opened.
@@ -157,7 +157,6 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   r.msg = kTextMessages + 1;
   if (t >= kTypes) return r;
   Msg m = (Msg)t;
-  out.type = m;
   r.msg = (uint8_t)(kTextTypes + t);
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);  // a bit per field, fT's never set

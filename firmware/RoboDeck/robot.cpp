@@ -127,10 +127,10 @@ void onMessage(uint32_t now) {
     link.sendText(writeParseError, &r);
     return;
   }
-  switch (c.type) {
+  switch (r.type()) {
     case Msg::kDrive:
     case Msg::kStop:  // a stop is a drive to 0 (its l and r read 0) that always applies
-      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, c.type == Msg::kStop);
+      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, r.type() == Msg::kStop);
       break;
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;

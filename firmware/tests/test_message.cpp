@@ -12,8 +12,15 @@ using rd::ParseError;
 
 namespace {
 
-rd::ParseResult parse(const std::string &s, rd::Command &c) {
-  return rd::parseCommand((const uint8_t *)s.data(), (uint16_t)s.size(), 1000, c);
+/** A Command with the type its ParseResult names, when it parsed. */
+struct Parsed : rd::Command {
+  Msg type;
+};
+
+rd::ParseResult parse(const std::string &s, Parsed &c) {
+  rd::ParseResult r = rd::parseCommand((const uint8_t *)s.data(), (uint16_t)s.size(), 1000, c);
+  if (r) c.type = r.type();
+  return r;
 }
 
 /** A literal's bytes, NULs included. */
@@ -43,7 +50,7 @@ std::string written(F write) {
 
 /** The `err` the robot answers a frame with ("" when it is accepted). */
 std::string answer(const std::string &frame) {
-  rd::Command c;
+  Parsed c;
   rd::ParseResult r = parse(frame, c);
   if (r) return "";
   return written([&](rd::Out &o) { rd::writeParseError(o, &r); });
@@ -52,7 +59,7 @@ std::string answer(const std::string &frame) {
 }  // namespace
 
 TEST_CASE("valid commands") {
-  rd::Command c;
+  Parsed c;
   REQUIRE(parse(R"({"t":"drive","l":60,"r":-100,"seq":7})", c));
   CHECK((c.type == Msg::kDrive && c.v[rd::fL] == 60 && c.v[rd::fR] == -100 && c.v[rd::fSeq] == 7));
   REQUIRE(parse(" {\n\"seq\" : 2147483647 ,\t\"t\":\"stop\"}\r\n", c));
@@ -258,7 +265,7 @@ TEST_CASE("every malformed frame gets the app's error code") {
   for (const Case &c : cases) {
     std::string frame = c.frame;
     CAPTURE(frame);
-    rd::Command cmd;
+    Parsed cmd;
     rd::ParseResult r = parse(c.frame, cmd);
     CHECK(r.error == c.error);
     CHECK(answer(c.frame) == c.err);
@@ -266,7 +273,7 @@ TEST_CASE("every malformed frame gets the app's error code") {
 }
 
 TEST_CASE("names are matched by length and every byte") {
-  rd::Command c;
+  Parsed c;
   // A NUL inside a key or a type name is one of its bytes, not its end.
   CHECK(parse(bytes("{\"t\":\"stop\",\"seq\0\":5,\"seq\":1}"), c));
   CHECK(c.v[rd::fSeq] == 1);
@@ -277,7 +284,7 @@ TEST_CASE("names are matched by length and every byte") {
 }
 
 TEST_CASE("a frame's bytes after its length are not read") {
-  rd::Command c;
+  Parsed c;
   const std::string frame = R"({"t":"stop","seq":12}{"t":)";
   CHECK(rd::parseCommand((const uint8_t *)frame.data(), 21, 1000, c));
   CHECK(c.v[rd::fSeq] == 12);
@@ -286,7 +293,7 @@ TEST_CASE("a frame's bytes after its length are not read") {
 }
 
 TEST_CASE("the rate limit is the robot's own") {
-  rd::Command c;
+  Parsed c;
   const std::string frame = R"({"t":"cfg","rate":300})";
   CHECK(rd::parseCommand((const uint8_t *)frame.data(), (uint16_t)frame.size(), 200, c).error ==
         ParseError::kBadField);
