@@ -7,11 +7,11 @@ namespace rd {
 
 namespace {
 
-/** tel's "v": the batch's rows of kChannels counts, `]` left to the text. */
+/** tel's "v": the batch's rows of kChannels counts, `[` and `]` left to the text. */
 void writeRows(Out &out, const Sampler &s) {
   const uint16_t *v = s.rows_[0];
   for (uint8_t i = 0; i < s.count_; i++) {
-    out.put(i ? ',' : '[');
+    if (i) out.put(',');
     for (uint8_t c = 0; c < kChannels; c++) {
       out.put(c ? ',' : '[');
       out.putU(*v++);

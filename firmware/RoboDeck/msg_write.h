@@ -24,7 +24,7 @@ class Sampler;
 // What the next variable is, as a string to write in a message's text.
 #define RD_V_TEXT "\x01"   // a P-string, written as it is (the variable is the text)
 #define RD_V_PSTR "\x02"   // a `const char *` holding a P-string
-#define RD_V_ROWS "\x03"   // a Sampler: tel's rows, `]` left to the text
+#define RD_V_ROWS "\x03"   // a Sampler: tel's rows, `[` and `]` left to the text
 #define RD_V_U32 "\x04"    // integers: a uint32_t,
 #define RD_V_U16 "\x05"    // a uint16_t,
 #define RD_V_I8 "\x06"     // an int8_t

@@ -79,7 +79,7 @@ const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FI
                                   "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
                                   "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
 const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &driveTimeout};
-const char kTelText[] PROGMEM = "tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+const char kTelText[] PROGMEM = "tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":[" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
                                     &drive.applied_.left, &drive.applied_.right, &drive.applied_.ack};

@@ -312,7 +312,7 @@ const void *const kTestHello[] = {
     "\",\"ch\":[" RD_V_TEXT "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}",
     &testId, &testBoard, "{\"name\":\"battery\",\"unit\":\"V\",\"mul\":15,\"div\":1023,\"off\":0}",
     &testRate, &testTimeout};
-const void *const kTestTel[] = {"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+const void *const kTestTel[] = {"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":[" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}",
                                 &testSampler.first_.seq, &testSampler.first_.ms, &testSampler, &testLeft,
                                 &testRight, &testAck};
