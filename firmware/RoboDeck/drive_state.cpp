@@ -9,7 +9,7 @@ bool DriveState::drive(int8_t l, int8_t r, int32_t seq, uint32_t now, bool alway
   return true;
 }
 
-bool DriveState::expire(uint32_t now) {
+bool DriveState::expire(uint32_t now, uint16_t timeout) {
   if ((uint16_t)((uint16_t)now - lastDrive_) < timeout) return false;
   // Stopped again every loop from here on (and between the 16-bit clock's
   // wraps): harmless, and a build without a log needs no test for it.

@@ -27,14 +27,17 @@ const uint8_t kTypeFields[kTypes] PROGMEM = {
 // Outside strings, every control character counts as white space.
 bool isSpace(uint8_t c) { return c <= ' '; }
 
-/** The index of the name `s` (n bytes, as written) spells, kNames if none. */
-uint8_t find(const uint8_t *s, uint16_t n) {
+/**
+ * The index of the name the bytes from `s` up to `e` spell (as written; `e`
+ * is a string's closing quote, so e + 1 is still in its buffer), kNames if none.
+ */
+uint8_t find(const uint8_t *s, const uint8_t *e) {
   const char *p = kTexts;
   uint8_t i = 0;
   for (; i < kNames; i++) {
-    uint16_t k = 0;  // bytes that matched so far, n + 1 once one did not
-    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) k = k < n && s[k] == c ? k + 1 : n + 1;
-    if (k == n) break;
+    const uint8_t *q = s;  // past the bytes that matched so far, e + 1 once one did not
+    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
+    if (q == e) break;
   }
   return i;
 }
@@ -97,7 +100,7 @@ uint8_t typeAt(const uint8_t *v) {
   const uint8_t *s = ++v;
   while (*v != '"') v++;  // what a backslash escapes is no name: it cannot match
   if (!ends(v + 1)) return kTypes;
-  return (uint8_t)(find(s, (uint16_t)(v - s)) - kTextTypes);
+  return (uint8_t)(find(s, v) - kTextTypes);
 }
 
 }  // namespace
@@ -114,17 +117,19 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
   ParseResult r = {ParseError::kBadJson, kTextMessages, 0, 0};
   const uint8_t **at = out.at;  // after each of our keys, the last one of each name
   // Every key absent and every value 0 (so a stop's l and r are 0), in one go.
-  static_assert(offsetof(Command, at) == offsetof(Command, v) + sizeof out.v, "Command");
-  memset(out.v, 0, sizeof out.v + sizeof out.at);
+  static_assert(offsetof(Command, v) == offsetof(Command, at) + sizeof out.at, "Command");
+  memset(out.at, 0, sizeof out.at + sizeof out.v);
   const uint8_t *end = p + len;
-  bool opened = false, key = true;  // key: the next string is a key
-  uint8_t depth = 0;
+  // keyDepth: the depth at which the next string is a key, 1 or 0 for none;
+  // kClosed before the object opened.
+  constexpr uint8_t kClosed = 0xFF;
+  uint8_t depth = 0, keyDepth = kClosed;
   for (; p < end; p++) {
     uint8_t c = *p;
     if (isSpace(c)) continue;
     if (!depth) {  // the frame is one object: `{` first, nothing after it
-      if (c != '{' || opened) return r;
-      opened = true;
+      if (c != '{' || keyDepth != kClosed) return r;
+      keyDepth = 1;
     }
     if (c == '"') {
       const uint8_t *text = p + 1;
@@ -133,26 +138,25 @@ RD_NOINLINE ParseResult parseCommand(const uint8_t *p, uint16_t len, uint16_t ra
         if (end - p <= step) return r;
         p += step;
       } while (*p != '"');
-      if (key && depth == 1) {  // a key: its value follows
-        uint8_t f = find(text, (uint16_t)(p - text));
+      if (depth == keyDepth) {  // a key: its value follows
+        uint8_t f = find(text, p);
         if (f < kFields) at[f] = p + 1;
-        key = false;
+        keyDepth = 0;
       }
     } else if ((c | 0x20) == '{') {  // { or [
       if (++depth > kJsonDepth) return r;
     } else if ((c | 0x20) == '}') {  // } or ]
       depth--;
     } else if (c == ',' && depth == 1) {
-      key = true;
+      keyDepth = 1;
     }
   }
-  if (depth || !opened) return r;
+  if (depth || keyDepth == kClosed) return r;
   uint8_t t = typeAt(at[fT]);
   r.error = ParseError::kBadType;
   r.msg = kTextMessages + 1;
   if (t >= kTypes) return r;
   Msg m = (Msg)t;
-  out.type = m;
   r.msg = (uint8_t)(kTextTypes + t);
   r.error = ParseError::kOk;
   uint8_t need = pgm_read_byte(&kTypeFields[t]);  // a bit per field, fT's never set

@@ -38,20 +38,21 @@ enum Text : uint8_t {
 enum class ParseError : uint8_t { kOk, kBadJson = kTextCodes, kBadType, kBadField };
 enum class Problem : uint8_t { kNotInteger = 1, kOutOfRange, kMissing };
 
-/** A parsed message: its type and the values of its fields, by Field. */
+/** A parsed message: the values of its fields, by Field (its type is in the ParseResult). */
 struct Command {
-  Msg type;
-  int32_t v[kFields];          // the type's fields (cfg: those that came); the others 0
-  const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep); right after v
+  const uint8_t *at[kFields];  // where each key ended, null if it did not come (cfg: keep)
+  int32_t v[kFields];          // the type's fields (cfg: those that came); the others 0; right after at
 };
 
 /** Result of a parse: an error value, with what to tell the peer as the reader's texts (text()). */
 struct ParseResult {
   ParseError error;
-  uint8_t msg;      // kBadJson, kBadType: the message; kBadField: the name of the field's message type
+  uint8_t msg;      // kBadJson, kBadType: the message; otherwise the name of the message's type
   uint8_t field;    // kBadField: the field's name (its Field)
   uint8_t problem;  // kBadField: what is wrong with it
   explicit operator bool() const { return error == ParseError::kOk; }
+  /** The message's type, once it parsed: its name is `msg`. */
+  Msg type() const { return (Msg)(msg - kTextTypes); }
 };
 
 /** Parse one text frame; `rateMax` (at most kTimeoutMax) is the highest sample rate this robot takes. */

@@ -7,11 +7,11 @@ namespace rd {
 
 namespace {
 
-/** tel's "v": the batch's rows of kChannels counts, `]` left to the text. */
+/** tel's "v": the batch's rows of kChannels counts, `[` and `]` left to the text. */
 void writeRows(Out &out, const Sampler &s) {
   const uint16_t *v = s.rows_[0];
   for (uint8_t i = 0; i < s.count_; i++) {
-    out.put(i ? ',' : '[');
+    if (i) out.put(',');
     for (uint8_t c = 0; c < kChannels; c++) {
       out.put(c ? ',' : '[');
       out.putU(*v++);
@@ -20,20 +20,18 @@ void writeRows(Out &out, const Sampler &s) {
   }
 }
 
-// err's parts: the code and message of writeErr (P-strings), and those of
-// writeParseError as indexes into the reader's texts (msg_parse.h).
-const char *errPart[2];
-uint8_t errText[4];
-const char kErrHead[] PROGMEM = "{\"t\":\"err\",\"code\":\"";
+// err's parts as P-strings: the code and message of writeErr, or those of
+// writeParseError (the reader's texts its ParseResult names, msg_parse.h).
+const char *errPart[4];
+const char kErrHead[] PROGMEM = "err\",\"code\":\"";
+const char kTypeKey[] PROGMEM = "{\"t\":\"";  // how every message starts
 const char kErrText[] PROGMEM = RD_V_TEXT RD_V_PSTR "\",\"msg\":\"" RD_V_PSTR "\"}";
 const void *const kErr[] PROGMEM = {kErrText, kErrHead, &errPart[0], &errPart[1]};
-const char kParseErrText[] PROGMEM = RD_V_TEXT RD_V_TEXT8 "\",\"msg\":\"" RD_V_TEXT8 "\"}";
-const void *const kParseErr[] PROGMEM = {kParseErrText, kErrHead, &errText[0], &errText[1]};
 // bad_field: "<type>.<field>: <problem>"
 const char kFieldErrText[] PROGMEM =
-    RD_V_TEXT RD_V_TEXT8 "\",\"msg\":\"" RD_V_TEXT8 "." RD_V_TEXT8 ": " RD_V_TEXT8 "\"}";
-const void *const kFieldErr[] PROGMEM = {kFieldErrText, kErrHead, &errText[0], &errText[1], &errText[2],
-                                         &errText[3]};
+    RD_V_TEXT RD_V_PSTR "\",\"msg\":\"" RD_V_PSTR "." RD_V_PSTR ": " RD_V_PSTR "\"}";
+const void *const kFieldErr[] PROGMEM = {kFieldErrText, kErrHead, &errPart[0], &errPart[1], &errPart[2],
+                                         &errPart[3]};
 
 /** The pointer stored in flash at `p`. */
 const void *pointerAt(const void *p) {
@@ -51,16 +49,16 @@ const void *pointerAt(const void *p) {
 void writeMessage(Out &out, const void *message) {
   const void *const *var = static_cast<const void *const *>(message);
   const char *text = static_cast<const char *>(pointerAt(var));
+  out.putP(kTypeKey);
   for (uint8_t kind; (kind = (uint8_t)pchar(text++, 0)) != 0;) {
     if (kind >= ' ') {
       out.put((char)kind);
       continue;
     }
     const void *v = pointerAt(++var);
-    if (kind <= RD_V_TEXT8[0]) {  // a text
+    if (kind <= RD_V_PSTR[0]) {  // a text
       const char *p = static_cast<const char *>(v);
       if (kind == RD_V_PSTR[0]) p = *static_cast<const char *const *>(v);
-      if (kind == RD_V_TEXT8[0]) p = rd::text(*static_cast<const uint8_t *>(v));
       out.putP(p);
       continue;
     }
@@ -91,9 +89,10 @@ void writeErr(Out &out, const char *code, const char *msg) {
 }
 
 void writeParseError(Out &out, const void *result) {
-  static_assert(sizeof(ParseResult) == sizeof errText, "a ParseResult is err's parts");
-  memcpy(errText, result, sizeof errText);
-  writeMessage(out, errText[0] != (uint8_t)ParseError::kBadField ? kParseErr : kFieldErr);
+  static_assert(sizeof(ParseResult) == sizeof errPart / sizeof *errPart, "a ParseResult is err's parts");
+  const uint8_t *r = static_cast<const uint8_t *>(result);
+  for (uint8_t i = 0; i < 4; i++) errPart[i] = text(r[i]);  // bad_json, bad_type: the last two unread
+  writeMessage(out, r[0] != (uint8_t)ParseError::kBadField ? kErr : kFieldErr);
 }
 
 }  // namespace rd

@@ -44,7 +44,8 @@ const Settings config =
 NetClient conn;
 uint8_t linkBuffer[WsLink::kBufferSize];
 WsLink link(linkBuffer);
-DriveState drive(kDefaultTimeoutMs);
+DriveState drive;
+uint16_t driveTimeout = kDefaultTimeoutMs;  // ms; cfg changes it
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 // 16-bit: checked every loop while they run, and all far below 32 s.
@@ -66,7 +67,7 @@ void setLed(bool on) {
 // ---------------------------------------------------------------- sending
 
 // The messages (msg_write.h): their text, then the variables it shows.
-#define RD_HELLO_HEAD "{\"t\":\"hello\",\"proto\":1,\"id\":\""
+#define RD_HELLO_HEAD "hello\",\"proto\":1,\"id\":\""
 #if defined(ROBODECK_HOST)  // the id from the command line
 #define RD_HELLO_ID RD_V_PSTR
 #define RD_HELLO_ID_VAR &config.id,
@@ -77,13 +78,13 @@ void setLed(bool on) {
 const char kHelloText[] PROGMEM = RD_HELLO_HEAD RD_HELLO_ID "\",\"fw\":\"" RD_FIRMWARE_VERSION
                                   "\",\"board\":\"" RD_BOARD_NAME "\",\"ch\":[" RD_V_TEXT
                                   "],\"rate\":" RD_V_U16 ",\"timeout\":" RD_V_U16 "}";
-const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &drive.timeout};
-const char kTelText[] PROGMEM = "{\"t\":\"tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":" RD_V_ROWS
+const void *const kHello[] PROGMEM = {kHelloText, RD_HELLO_ID_VAR kChannelsJson + 1, &rate, &driveTimeout};
+const char kTelText[] PROGMEM = "tel\",\"seq\":" RD_V_U32 ",\"ms\":" RD_V_U32 ",\"v\":[" RD_V_ROWS
                                 "],\"m\":[" RD_V_I8 "," RD_V_I8 "],\"ack\":" RD_V_U32 "}";
 const void *const kTel[] PROGMEM = {kTelText,     &sampler.first_.seq, &sampler.first_.ms, &sampler,
                                     &drive.applied_.left, &drive.applied_.right, &drive.applied_.ack};
 Command command;  // the message being handled (pong's id is read from it)
-const char kPongText[] PROGMEM = "{\"t\":\"pong\",\"id\":" RD_V_U32 "}";
+const char kPongText[] PROGMEM = "pong\",\"id\":" RD_V_U32 "}";
 const void *const kPong[] PROGMEM = {kPongText, &command.v[fId]};
 
 RD_NOINLINE bool sendTel() {
@@ -115,7 +116,7 @@ void configure(const Command &c, uint32_t now) {
     rate = (uint16_t)c.v[fRate];
     sampler.start(rate, now);
   }
-  if (c.at[fTimeout]) drive.timeout = (uint16_t)c.v[fTimeout];
+  if (c.at[fTimeout]) driveTimeout = (uint16_t)c.v[fTimeout];
   link.sendText(writeMessage, kHello);
 }
 
@@ -126,10 +127,10 @@ void onMessage(uint32_t now) {
     link.sendText(writeParseError, &r);
     return;
   }
-  switch (c.type) {
+  switch (r.type()) {
     case Msg::kDrive:
     case Msg::kStop:  // a stop is a drive to 0 (its l and r read 0) that always applies
-      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, c.type == Msg::kStop);
+      drive.drive((int8_t)c.v[fL], (int8_t)c.v[fR], c.v[fSeq], now, r.type() == Msg::kStop);
       break;
     case Msg::kPing: link.sendText(writeMessage, kPong); break;
     case Msg::kCfg: configure(c, now); break;
@@ -231,7 +232,7 @@ void robotLoop() {
   watchdogFeed();
   platformTick();
   serviceLink(now);
-  if (drive.expire(now)) logLine(PSTR("failsafe: drive timeout"));
+  if (drive.expire(now, driveTimeout)) logLine(PSTR("failsafe: drive timeout"));
   // The pins follow the drive state every loop, right after the messages
   // and the timeout changed it (so a tel's m is what they show).
   motorsApply(drive.applied_.left, drive.applied_.right);

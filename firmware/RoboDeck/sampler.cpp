@@ -25,8 +25,9 @@ RD_BY_POINTER void Sampler::commit() {
 }
 
 bool Sampler::due(uint32_t now) {
-  // A batch's span in ms (the core's 32-bit division: no 16-bit one of our own).
-  int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / rate_);
+  // A full batch's span at the highest rate, in ms: a constant, where the
+  // span at the current rate took a division every call.
+  constexpr int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / kRateMax);
   for (;;) {
     int32_t late = (int32_t)(now - next_.ms);
     if (late < window) return late >= 0;

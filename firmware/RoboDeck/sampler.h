@@ -22,7 +22,11 @@ class Sampler {
 
   /** (Re)start the schedule at `now`; a pending batch is discarded. */
   void start(uint16_t rate, uint32_t now);
-  /** Is a sample due at `now`? Samples more than a batch late are skipped first (seq shows the gap). */
+  /**
+   * Is a sample due at `now`? Samples kBatchMax * 1000 / kRateMax ms late or
+   * more (a batch at the highest rate: 100 ms on the Uno) are skipped first,
+   * so a catch-up is at most a batch at any rate (seq shows the gap).
+   */
   bool due(uint32_t now);
   bool full() const { return count_ == kBatchMax; }
   /**

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   const int32_t *v = c.v;
-  switch (c.type) {
+  switch (r.type()) {
     case rd::Msg::kDrive:
       if (v[rd::fL] < -100 || v[rd::fL] > 100 || v[rd::fR] < -100 || v[rd::fR] > 100 || v[rd::fSeq] < 0)
         abort();

@@ -7,45 +7,44 @@
 #include "sampler.h"
 
 TEST_CASE("failsafe: motors off exactly at the timeout after the last drive") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK(d.drive(60, 60, 1, 1000));
-  CHECK_FALSE(d.expire(1499));
+  CHECK_FALSE(d.expire(1499, 500));
   CHECK(d.left() == 60);
   CHECK(d.drive(50, 40, 2, 1400));  // a fresh drive restarts the timeout
-  CHECK_FALSE(d.expire(1899));
-  CHECK(d.expire(1900));
+  CHECK_FALSE(d.expire(1899, 500));
+  CHECK(d.expire(1900, 500));
   CHECK((d.left() == 0 && d.right() == 0));
-  CHECK_FALSE(d.expire(5000));  // already stopped: nothing more to do
+  CHECK_FALSE(d.expire(5000, 500));  // already stopped: nothing more to do
   CHECK(d.ack() == 2);          // the failsafe does not forget what was applied
 }
 
 TEST_CASE("failsafe: once stopped, later calls keep the motors off and report nothing") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(40, -40, 1, 1000);
-  CHECK(d.expire(1500));
+  CHECK(d.expire(1500, 500));
   for (uint32_t now : {1501u, 30000u, 1000u + 65536u + 100u, 1000u + 65536u + 600u}) {
     CAPTURE(now);  // the third is inside the 16-bit clock's wrap of the last drive time
-    CHECK_FALSE(d.expire(now));
+    CHECK_FALSE(d.expire(now, 500));
     CHECK((d.left() == 0 && d.right() == 0 && d.ack() == 1));
   }
 }
 
 TEST_CASE("failsafe: works across the 49-day wrap of millis()") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK(d.drive(10, 10, 1, 0xFFFFFF00u));
-  CHECK_FALSE(d.expire(0xFFFFFF00u + 499));
-  CHECK(d.expire(0xFFFFFF00u + 500));  // wraps past zero
+  CHECK_FALSE(d.expire(0xFFFFFF00u + 499, 500));
+  CHECK(d.expire(0xFFFFFF00u + 500, 500));  // wraps past zero
 }
 
 TEST_CASE("failsafe: a changed timeout applies to the running drive") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(10, 10, 1, 0);
-  d.timeout = 100;
-  CHECK(d.expire(100));
+  CHECK(d.expire(100, 100));
 }
 
 TEST_CASE("latest wins: stale and repeated seqs are ignored, stop always applies") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   CHECK_FALSE(d.drive(50, 50, 0, 0));  // seq 0 is not newer than a fresh link's 0
   CHECK(d.drive(50, 50, 5, 0));
   CHECK_FALSE(d.drive(-50, -50, 4, 10));
@@ -60,7 +59,7 @@ TEST_CASE("latest wins: stale and repeated seqs are ignored, stop always applies
 }
 
 TEST_CASE("link loss: stopped, and the next link starts from seq 0") {
-  rd::DriveState d(500);
+  rd::DriveState d;
   d.drive(70, -70, 900, 0);
   d.reset();
   CHECK((d.left() == 0 && d.right() == 0 && d.ack() == 0));
@@ -104,7 +103,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   uint32_t batches = 0;
   CHECK(run(s, 0, 999, 7, batches) == 995);  // every sample due by t = 994 ms
   CHECK(batches == 995 / rd::kTelPeriodMs);   // a batch per period, not per loop call
-  // Stall for 1 s: samples more than a batch late are skipped.
+  // Stall for 1 s: samples a batch late (at the highest rate) are skipped.
   rd::Sampler t;
   t.start(1000, 0);
   uint32_t taken = 0;
@@ -115,6 +114,22 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   CHECK(taken == rd::kBatchMax);
   CHECK(t.firstSeq() == 1000 - rd::kBatchMax + 1);  // seq says how many were skipped
   CHECK(t.firstMs() == 1000 - rd::kBatchMax + 1);
+  // At a lower rate the window is the same time, kBatchMax samples at the
+  // highest rate: fewer samples than a batch are caught up.
+  constexpr uint32_t window = rd::kBatchMax * 1000u / rd::kRateMax;
+  static_assert(window < 1000, "the test stalls for 1 s");
+  rd::Sampler u;
+  u.start(100, 0);
+  taken = 0;
+  while (u.due(1000) && !u.full()) {
+    u.commit();
+    taken++;
+  }
+  const uint32_t first = (1000 - window) / 10 * 10 + 10;  // the first sample under `window` ms late
+  CHECK(u.firstMs() == first);
+  CHECK(u.firstSeq() == first / 10);
+  CHECK(taken == (1000 - first) / 10 + 1);
+  CHECK(taken < rd::kBatchMax);
 }
 
 TEST_CASE("sampler: batches of about kTelPeriodMs, stamped with the first sample") {
