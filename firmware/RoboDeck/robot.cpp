@@ -42,8 +42,12 @@ const Settings config =
 #endif
     {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken, kDirectMode};
 NetClient conn;
+#if RD_LINK_KEEPS_BUFFER
 uint8_t linkBuffer[WsLink::kBufferSize];
 WsLink link(linkBuffer);
+#else
+WsLink link;  // a board's one link has its buffer built in (ws_link.h)
+#endif
 DriveState drive;
 uint16_t driveTimeout = kDefaultTimeoutMs;  // ms; cfg changes it
 Sampler sampler;

@@ -45,16 +45,15 @@ class WsLink {
   static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
 
   // `buffer`: kBufferSize bytes. On a board, where there is one link, the
-  // link keeps no pointer at all: its buffer is one static array of its own
-  // (`buffer` is not read, and the caller's array is left unused) and its
-  // handshake a static beside it, so every address is a constant and the
+  // link keeps no pointer at all and takes no buffer: its buffer is one
+  // static array of its own and its handshake a static beside it, so every address is a constant and the
   // link object is all zeros until started, in .bss with no initial image
   // in flash. The host (tests run several links at once) keeps the buffer
   // it is given and a handshake of its own.
 #if RD_LINK_KEEPS_BUFFER
   constexpr explicit WsLink(uint8_t *buffer) : buf_(buffer), handshake_(buffer) {}
 #else
-  constexpr explicit WsLink(uint8_t *) {}
+  constexpr WsLink() {}
 #endif
 
   /** Client role, on an idle link: `c` is connected; send the upgrade request. */

@@ -160,7 +160,6 @@ class ScriptClient : public Client {
   operator bool() override { return true; }
 };
 
-uint8_t linkBuffer[rd::WsLink::kBufferSize];
 char script[200];
 
 /** Polls until the link opens (or fails); the worst call, and how many. */
@@ -182,7 +181,7 @@ void pollUntilOpen(rd::WsLink &link, uint32_t worst) {
 // and polls up to the open link, or the server's polls up to its 101.
 void timeLinkOpen() {
   static ScriptClient peer;
-  static rd::WsLink link(linkBuffer);
+  static rd::WsLink link;  // a board's links share one buffer: the robot's is idle here
   uint32_t worst = 0;
   if (!rd::kDirectMode) {
     clockStart();
