@@ -51,7 +51,7 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
                          const char *id, const char *token) {
   start(c, now, false);
   uint8_t chunk[kHttpChunk];
-  Out out(chunk, kHttpChunk, sink, this);
+  Out out(chunk, kHttpChunk, write, this);
   handshake().writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
   out.flush();
 }
@@ -67,10 +67,6 @@ void WsLink::refuse(Client &c, uint16_t status) {
   WsHandshake::writeRefusal(out, status);
   out.flush();
   c.stop();
-}
-
-void WsLink::sink(void *ctx, const uint8_t *data, uint16_t len) {
-  static_cast<WsLink *>(ctx)->write(data, len);
 }
 
 WsLink::Event WsLink::down(uint8_t why) {
@@ -108,7 +104,7 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     if (!handshake().hashStep()) return timers(now);
     if (server()) {
       uint8_t chunk[kHttpChunk];
-      Out out(chunk, kHttpChunk, sink, this);
+      Out out(chunk, kHttpChunk, write, this);
       handshake().writeResponse(out);
       out.flush();
       return handshake().status() != 101 ? down(kWhyRefused) : opened();
@@ -224,20 +220,22 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
   // The header is written from tx_ in both roles (no stack copy).
   if (server()) {  // 5.1: not masked
     tx_[1] = len;
-    write(tx_, 2);
+    write(this, tx_, 2);
   } else {  // 5.3: a client masks every frame with a fresh key
     tx_[1] = (uint8_t)(0x80 | len);
     randomBytes(tx_ + 2, 4);
     for (uint8_t i = 0; i < len; i++) data[i] ^= tx_[2 + (i & 3)];
-    write(tx_, 6);
+    write(this, tx_, 6);
   }
   tx_[0] = kOpCont;
-  if (len) write(data, len);
+  if (len) write(this, data, len);
 }
 
-void WsLink::write(const uint8_t *data, uint16_t len) {
+// An Out's sink itself (the handshake's texts): no wrapper to call it through.
+void WsLink::write(void *ctx, const uint8_t *data, uint16_t len) {
+  WsLink *link = static_cast<WsLink *>(ctx);
   // After a failed write, nothing more: a frame cut short must not be followed by another.
-  if (state_ != kFailed && client_->write(data, len) != len) fail(kWhyWrite);
+  if (link->state_ != kFailed && link->client_->write(data, len) != len) link->fail(kWhyWrite);
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {

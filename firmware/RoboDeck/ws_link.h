@@ -106,10 +106,9 @@ class WsLink {
   void sendControl(uint8_t opcode, uint8_t *data, uint8_t len);
   void sendClose(uint16_t code);
   void frame(uint8_t *data, uint8_t len);
-  void write(const uint8_t *data, uint16_t len);
+  static void write(void *ctx, const uint8_t *data, uint16_t len);  // ctx: the link; an Out's sink
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
   void start(Client &c, uint32_t now, bool server);
-  static void sink(void *ctx, const uint8_t *data, uint16_t len);
 
   // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
   // then what was read from the network and not yet decoded (in()).
