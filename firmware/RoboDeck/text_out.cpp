@@ -8,14 +8,14 @@ void Out::put(char c) {
   // A full chunk goes out before the next byte, not when it fills: flush()
   // then always has the message's last bytes (a frame with FIN, ws_link.cpp).
   uint8_t *p = at_;
-  if (p == end_) flush(), p = buf_;
+  if (p == end_) p = flush();
   *p++ = (uint8_t)c;
   at_ = p;
 }
 
-void Out::flush() {
+uint8_t *Out::flush() {
   sink_(ctx_, buf_, (uint16_t)(at_ - buf_));
-  at_ = buf_;
+  return at_ = buf_;
 }
 
 void Out::putP(const char *p) {

@@ -25,7 +25,7 @@ class Out {
   void putU(uint32_t v);
   void putUrl(const char *p);                 // a P-string, percent-encoded
   /** Hands what is in the chunk to the sink, even nothing (an empty last frame). */
-  void flush();
+  uint8_t *flush();  // answers where the next byte goes: the chunk's start
 
  private:
   uint8_t *buf_, *at_, *end_;  // the chunk, where the next byte goes, its end

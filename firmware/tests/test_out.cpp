@@ -52,7 +52,7 @@ TEST_CASE("Out: a full chunk goes to the sink before the next byte; flush hands 
     std::string text;
     for (size_t i = 0; i < k.len; i++) text += (char)('a' + i), out.put((char)('a' + i));
     CHECK(calls.size() == k.calls.size() - 1);  // the last part waits for flush()
-    out.flush();
+    CHECK(out.flush() == chunk);  // where the next byte goes
     REQUIRE(calls.size() == k.calls.size());
     std::string joined;
     for (size_t i = 0; i < calls.size(); i++) {
