@@ -29,23 +29,24 @@ WsDecoder::Event WsDecoder::feed(uint8_t b, uint8_t *buf, RxCount cap) {
   // frames are masked. So its size depends only on the role, a constant on
   // a board, and the mask is always at head_[4].
   bool masked = expectMasked();
-  if (got_ < (masked ? 8 : 4)) {
-    head_[got_++] = b;
-    if (got_ == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
+  uint8_t headSize = masked ? 8 : 4, g = got_;  // in 8 bits: no int compares
+  if (g < headSize) {
+    head_[g++] = b;
+    got_ = g;
+    if (g == 2) {  // 5.2: 7-bit length, or 126 for 2 more bytes; then the mask
       uint8_t len = b & 0x7F;
       // 127 says 8 length bytes follow; the minimal encoding being a must
       // (5.2), such a frame is over 65535 bytes: too big, unread.
       if (len == 127) return kTooBig;
       if (!(b & 0x80) == masked) return kError;  // 5.1: a client masks, a server does not
-      if (len != 126) got_ = 4;                  // no length bytes
+      if (len != 126) got_ = g = 4;              // no length bytes
     }
-    return got_ < (masked ? 8 : 4) ? kNone : header(buf, cap);
+    return g < headSize ? kNone : header(buf, cap);
   }
   // Only frames masked as our role expects get here (5.1); on a board the role is fixed.
   // got_ is 8 after a masked header: it then steps through 8..11 (1000b..1011b)
   // with the payload, so head_[got_ - 4] is the mask's byte for each.
-  if (masked) {
-    uint8_t g = got_;
+  if (masked) {  // g is got_
     b ^= head_[g - 4];
     got_ = (uint8_t)((g + 1) & 0x0B);
   }
