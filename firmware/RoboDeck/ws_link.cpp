@@ -213,7 +213,7 @@ void WsLink::frameSink(void *ctx, const uint8_t *data, uint16_t len) {
 
 RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
   if (tx_[0] == kCounting) {
-    txBytes_ += len + 6;  // a header is at most 6 bytes
+    txBytes_ += (uint8_t)(len + 6);  // a header is at most 6 bytes; len + 6 <= 131, in 8 bits
     return;
   }
   // What follows continues the message: tx_[0] is then kOpCont.
