@@ -288,7 +288,10 @@ void WsHandshake::field(uint8_t c) {
     if (pct_) {  // an escape's digit: pct_ is 1 after the '%', 0x1X after its first digit X
       int8_t v = hexValue(c);
       if (v < 0) at_ = kNoMatch;
-      uint8_t x = (uint8_t)(pct_ << 4 | (v & 15));  // the 1 shifted out at the second digit
+      // The 1 shifted out at the second digit; shifted as a byte, not an int
+      // (which an AVR multiplies).
+      uint8_t x = (uint8_t)(pct_ << 4);
+      x = (uint8_t)(x | (v & 15));
       if (pct_ < 0x10) {
         pct_ = x;
         return;
