@@ -161,9 +161,10 @@ const char kRequestToken[] PROGMEM = "GET /robot/" RD_ROBOT_ID "?token=" RD_TOKE
 #endif
 
 int8_t hexValue(uint8_t c) {
-  if (c >= '0' && c <= '9') return (int8_t)(c - '0');
-  c |= 0x20;
-  return c >= 'a' && c <= 'f' ? (int8_t)(c - 'a' + 10) : -1;
+  uint8_t v = (uint8_t)(c - '0');
+  if (v < 10) return (int8_t)v;
+  v = (uint8_t)((v | 0x20) - ('a' - '0'));  // 'A' - '0' | 0x20 is 'a' - '0'
+  return v < 6 ? (int8_t)(v + 10) : -1;
 }
 
 }  // namespace
