@@ -345,10 +345,10 @@ void WsHandshake::match(char c, bool end) {
 
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
-  if (pat_ < kPBlank) element();
-  bool blank = pat_ == kPBlank;  // a header line where nothing came (a line with no colon is skipped)
-  at_ = 0, pat_ = kPBlank;
-  return blank ? end() : kMore;
+  if (pat_ == kPBlank) return end();  // a header line where nothing came
+  if (pat_ < kPBlank) element();        // else a line with no colon: skipped
+  at_ = 0, pat_ = kPBlank;              // (element() zeroes at_ too, but a name's hash is there)
+  return kMore;
 }
 
 WsHandshake::Result WsHandshake::end() {
