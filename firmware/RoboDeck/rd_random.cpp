@@ -25,13 +25,15 @@ uint16_t random16() {
 #if defined(ESP32)
   return (uint16_t)esp_random();
 #else
-  // A Galois LFSR (x^16 + x^14 + x^13 + x^11 + 1): period 2^16 - 1, a
-  // shift and an xor a step on AVR; 16 steps make all of the next value.
+  // A Galois LFSR (x^16 + x^5 + x^3 + x^2 + 1, the mirror of x^16 + x^14 +
+  // x^13 + x^11 + 1): period 2^16 - 1, a shift and an xor a step; 16 steps
+  // make all of the next value. Shifted left, as the bit out is then the
+  // sign bit, which an AVR tests in one instruction.
   uint16_t x = state;
   for (uint8_t i = 16; i--;) {
-    uint8_t out = (uint8_t)x & 1;
-    x >>= 1;
-    if (out) x ^= 0xB400u;
+    bool out = (int16_t)x < 0;
+    x = (uint16_t)(x << 1);
+    if (out) x ^= 0x002Du;
   }
   return state = x;
 #endif

@@ -116,7 +116,11 @@ void Sha1::endAccept() {
 
 // The 6 bits at `bit` of hi and lo, its byte and the next.
 static uint8_t sixBits(uint8_t hi, uint8_t lo, uint8_t bit) {
-  return (uint8_t)((uint16_t)((hi << 8 | lo) << (bit & 7)) >> 10);
+  // Assembled a byte at a time: as one expression, avr-gcc moves the bytes twice.
+  uint16_t v = lo;
+  v |= (uint16_t)hi << 8;
+  v = (uint16_t)(v << (bit & 7));
+  return (uint8_t)(v >> 10);
 }
 
 char base64Digit(uint8_t d) {

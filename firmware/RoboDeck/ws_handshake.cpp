@@ -160,12 +160,6 @@ const char kRequest[] PROGMEM = "GET /robot/" RD_ROBOT_ID RD_REQUEST_HOST;
 const char kRequestToken[] PROGMEM = "GET /robot/" RD_ROBOT_ID "?token=" RD_TOKEN RD_REQUEST_HOST;
 #endif
 
-int8_t hexValue(uint8_t c) {
-  if (c >= '0' && c <= '9') return (int8_t)(c - '0');
-  c |= 0x20;
-  return c >= 'a' && c <= 'f' ? (int8_t)(c - 'a' + 10) : -1;
-}
-
 }  // namespace
 
 void WsHandshake::start(bool server) {
@@ -286,9 +280,17 @@ void WsHandshake::field(uint8_t c) {
     if (c == '?' || c == '&') return element();
     if (c == '+') c = ' ';
     if (pct_) {  // an escape's digit: pct_ is 1 after the '%', 0x1X after its first digit X
-      int8_t v = hexValue(c);
-      if (v < 0) at_ = kNoMatch;
-      uint8_t x = (uint8_t)(pct_ << 4 | (v & 15));  // the 1 shifted out at the second digit
+      uint8_t v = (uint8_t)(c - '0');
+      if (v >= 10) {
+        v = (uint8_t)((v | 0x20) - ('a' - '0'));  // 'A' - '0' | 0x20 is 'a' - '0'
+        if (v >= 6) at_ = kNoMatch;
+        v = (uint8_t)(v + 10);
+      }
+      // The 1 shifted out at the second digit; shifted as a byte, not an int
+      // (which an AVR multiplies). A bad digit's value is not masked: the
+      // match is dead then, and pct_ stays nonzero to the escape's end.
+      uint8_t x = (uint8_t)(pct_ << 4);
+      x = (uint8_t)(x | v);
       if (pct_ < 0x10) {
         pct_ = x;
         return;
@@ -343,10 +345,10 @@ void WsHandshake::match(char c, bool end) {
 
 WsHandshake::Result WsHandshake::lineEnd() {
   // The first line's fields are judged with the headers', at the blank line.
-  if (pat_ < kPBlank) element();
-  bool blank = pat_ == kPBlank;  // a header line where nothing came (a line with no colon is skipped)
-  at_ = 0, pat_ = kPBlank;
-  return blank ? end() : kMore;
+  if (pat_ == kPBlank) return end();  // a header line where nothing came
+  if (pat_ < kPBlank) element();        // else a line with no colon: skipped
+  at_ = 0, pat_ = kPBlank;              // (element() zeroes at_ too, but a name's hash is there)
+  return kMore;
 }
 
 WsHandshake::Result WsHandshake::end() {
