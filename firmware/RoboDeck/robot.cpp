@@ -100,7 +100,7 @@ RD_NOINLINE bool sendTel() {
 
 void telemetry(uint32_t now) {
   for (;;) {
-    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full
+    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full (or empty: nothing sent)
     if (!sampler.due(now)) return;
     uint16_t *row = sampler.row();
     if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few

@@ -73,7 +73,7 @@ uint32_t run(rd::Sampler &s, uint32_t from, uint32_t to, uint32_t step, uint32_t
   uint32_t samples = 0;
   for (uint32_t now = from; now <= to; now += step) {
     for (;;) {
-      if (s.ready()) batches++, s.clear();  // a batch goes as soon as it spans the period or is full
+      if (s.count() && s.ready()) batches++, s.clear();  // a batch goes as soon as it spans the period or is full
       if (!s.due(now)) break;
       s.row()[0] = (uint16_t)now;
       s.commit();
@@ -135,7 +135,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
 TEST_CASE("sampler: batches of about kTelPeriodMs, stamped with the first sample") {
   rd::Sampler s;
   s.start(1000, 5000);
-  for (uint32_t now = 5000; !s.ready(); now++) {
+  for (uint32_t now = 5000; !(s.count() && s.ready()); now++) {
     while (s.due(now)) s.commit();
   }
   CHECK(s.count() == 1000 * rd::kTelPeriodMs / 1000);
