@@ -27,7 +27,7 @@ class Sampler {
    * more (a batch at the highest rate: 100 ms on the Uno) are skipped first,
    * so a catch-up is at most a batch at any rate (seq shows the gap).
    */
-  bool due(uint32_t now);
+  bool due(uint32_t now);  // `now` within 32 s of the schedule (sampler.cpp)
   bool full() const { return count_ == kBatchMax; }
   /**
    * A batch worth a `tel`: it spans kTelPeriodMs (rate * kTelPeriodMs / 1000

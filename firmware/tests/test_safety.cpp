@@ -114,6 +114,17 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   CHECK(taken == rd::kBatchMax);
   CHECK(t.firstSeq() == 1000 - rd::kBatchMax + 1);  // seq says how many were skipped
   CHECK(t.firstMs() == 1000 - rd::kBatchMax + 1);
+  // A 30 s stall (more than the watchdog lets a board's loop stop), still
+  // within the 32 s the schedule's 16-bit lateness covers.
+  rd::Sampler w;
+  w.start(1000, 0);
+  taken = 0;
+  while (w.due(30000) && !w.full()) {
+    w.commit();
+    taken++;
+  }
+  CHECK(taken == rd::kBatchMax);
+  CHECK(w.firstSeq() == 30000 - rd::kBatchMax + 1);
   // At a lower rate the window is the same time, kBatchMax samples at the
   // highest rate: fewer samples than a batch are caught up.
   constexpr uint32_t window = rd::kBatchMax * 1000u / rd::kRateMax;
