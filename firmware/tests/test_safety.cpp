@@ -83,6 +83,13 @@ uint32_t run(rd::Sampler &s, uint32_t from, uint32_t to, uint32_t step, uint32_t
   return samples;
 }
 
+/** The samples a loop at `now` takes after a stall, up to a full batch. */
+uint32_t catchUp(rd::Sampler &s, uint32_t now) {
+  uint32_t taken = 0;
+  for (; s.due(now) && !s.full(); taken++) s.commit();
+  return taken;
+}
+
 }  // namespace
 
 TEST_CASE("sampler: exact count at rates that do not divide 1000") {
@@ -106,11 +113,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   // Stall for 1 s: samples a batch late (at the highest rate) are skipped.
   rd::Sampler t;
   t.start(1000, 0);
-  uint32_t taken = 0;
-  while (t.due(1000) && !t.full()) {
-    t.commit();
-    taken++;
-  }
+  uint32_t taken = catchUp(t, 1000);
   CHECK(taken == rd::kBatchMax);
   CHECK(t.firstSeq() == 1000 - rd::kBatchMax + 1);  // seq says how many were skipped
   CHECK(t.firstMs() == 1000 - rd::kBatchMax + 1);
@@ -118,11 +121,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   // within the 32 s the schedule's 16-bit lateness covers.
   rd::Sampler w;
   w.start(1000, 0);
-  taken = 0;
-  while (w.due(30000) && !w.full()) {
-    w.commit();
-    taken++;
-  }
+  taken = catchUp(w, 30000);
   CHECK(taken == rd::kBatchMax);
   CHECK(w.firstSeq() == 30000 - rd::kBatchMax + 1);
   // At a lower rate the window is the same time, kBatchMax samples at the
@@ -131,11 +130,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   static_assert(window < 1000, "the test stalls for 1 s");
   rd::Sampler u;
   u.start(100, 0);
-  taken = 0;
-  while (u.due(1000) && !u.full()) {
-    u.commit();
-    taken++;
-  }
+  taken = catchUp(u, 1000);
   const uint32_t first = (1000 - window) / 10 * 10 + 10;  // the first sample under `window` ms late
   CHECK(u.firstMs() == first);
   CHECK(u.firstSeq() == first / 10);
