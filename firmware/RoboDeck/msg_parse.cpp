@@ -36,7 +36,7 @@ uint8_t find(const uint8_t *s, const uint8_t *e) {
   uint8_t i = 0;
   for (; i < kNames; i++) {
     const uint8_t *q = s;  // past the bytes that matched so far, e + 1 once one did not
-    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
+    for (uint8_t c; (c = pnext(p)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
     if (q == e) break;
   }
   return i;
@@ -111,7 +111,7 @@ uint8_t typeAt(const uint8_t *v) {
 const char *text(uint8_t index) {
   const char *p = kTexts;
   while (index--)
-    while (pgm_read_byte(p++)) {
+    while (pnext(p)) {
     }
   return p;
 }

@@ -50,7 +50,7 @@ void writeMessage(Out &out, const void *message) {
   const void *const *var = static_cast<const void *const *>(message);
   const char *text = static_cast<const char *>(pointerAt(var));
   out.putP(kTypeKey);
-  for (uint8_t kind; (kind = (uint8_t)pchar(text++, 0)) != 0;) {
+  for (uint8_t kind; (kind = pnext(text)) != 0;) {
     if (kind >= ' ') {
       out.put((char)kind);
       continue;
