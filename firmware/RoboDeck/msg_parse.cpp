@@ -36,7 +36,7 @@ uint8_t find(const uint8_t *s, const uint8_t *e) {
   uint8_t i = 0;
   for (; i < kNames; i++) {
     const uint8_t *q = s;  // past the bytes that matched so far, e + 1 once one did not
-    for (uint8_t c; (c = pgm_read_byte(p++)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
+    for (uint8_t c; (c = pnext(p)) != 0;) q = q < e && *q == c ? q + 1 : e + 1;
     if (q == e) break;
   }
   return i;
@@ -71,11 +71,14 @@ uint8_t integer(Command &out, uint8_t f, uint16_t rateMax) {
   if ((uint8_t)(*v - '0') > 9) return (uint8_t)Problem::kNotInteger;
   uint32_t u = 0;
   for (uint8_t d; (d = (uint8_t)(*v - '0')) <= 9; v++) {
-    // Past 2^31 (either sign) it is out of every field's range: it stays there.
+    // Past 2^31 (either sign) it is out of every field's range: it stays
+    // there. Below 2^28, u * 10 + d stays below 2^32 (and has bit 31 set
+    // if it passed 2^31); from 2^28 on it is past 2^31 at the next digit,
+    // so it is set there at once (a test of the top byte only).
     // u * 10 as (4u + u) * 2, kept from becoming a multiply call (rd_pgm.h).
     uint32_t u4 = u << 2;
     RD_OPAQUE(u4);
-    u = u > 214748364u ? 0x80000000u : ((u4 + u) << 1) + d;
+    u = (uint8_t)(u >> 24) >= 0x10 ? 0x80000000u : ((u4 + u) << 1) + d;
   }
   if (!ends(v)) return (uint8_t)Problem::kNotInteger;  // a fraction, an exponent or more text
   if (u >> 31) return (uint8_t)Problem::kOutOfRange;
@@ -108,7 +111,7 @@ uint8_t typeAt(const uint8_t *v) {
 const char *text(uint8_t index) {
   const char *p = kTexts;
   while (index--)
-    while (pgm_read_byte(p++)) {
+    while (pnext(p)) {
     }
   return p;
 }

@@ -33,13 +33,15 @@ const char kFieldErrText[] PROGMEM =
 const void *const kFieldErr[] PROGMEM = {kFieldErrText, kErrHead, &errPart[0], &errPart[1], &errPart[2],
                                          &errPart[3]};
 
-/** The pointer stored in flash at `p`. */
-const void *pointerAt(const void *p) {
+/** The pointer stored in flash at `p`, `p` stepped past it. */
+const void *nextPointer(const void *const *&p) {
 #if defined(__AVR__)
-  return (const void *)pgm_read_word(p);  // without a copy on the stack
+  const void *v;  // two lpm Z+, without a copy on the stack
+  __asm__("lpm %A0, Z+\n\tlpm %B0, Z+" : "=r"(v), "+z"(p));
+  return v;
 #else
   const void *v;
-  memcpy_P(&v, p, sizeof v);
+  memcpy_P(&v, p++, sizeof v);
   return v;
 #endif
 }
@@ -48,14 +50,14 @@ const void *pointerAt(const void *p) {
 
 void writeMessage(Out &out, const void *message) {
   const void *const *var = static_cast<const void *const *>(message);
-  const char *text = static_cast<const char *>(pointerAt(var));
+  const char *text = static_cast<const char *>(nextPointer(var));
   out.putP(kTypeKey);
-  for (uint8_t kind; (kind = (uint8_t)pchar(text++, 0)) != 0;) {
+  for (uint8_t kind; (kind = pnext(text)) != 0;) {
     if (kind >= ' ') {
       out.put((char)kind);
       continue;
     }
-    const void *v = pointerAt(++var);
+    const void *v = nextPointer(var);
     if (kind <= RD_V_PSTR[0]) {  // a text
       const char *p = static_cast<const char *>(v);
       if (kind == RD_V_PSTR[0]) p = *static_cast<const char *const *>(v);

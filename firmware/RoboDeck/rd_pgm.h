@@ -65,6 +65,20 @@ namespace rd {
 /** Byte `i` of the P-string `p`. */
 inline char pchar(const char *p, uint16_t i) { return (char)pgm_read_byte(p + i); }
 
+/**
+ * The byte at `p` in flash, `p` stepped past it: on AVR one `lpm Z+`, where
+ * GCC keeps a copy of the pointer and steps it by hand.
+ */
+inline uint8_t pnext(const char *&p) {
+#if defined(__AVR__)
+  uint8_t c;
+  __asm__("lpm %0, Z+" : "=r"(c), "+z"(p));
+  return c;
+#else
+  return (uint8_t)pgm_read_byte(p++);
+#endif
+}
+
 /** Case-insensitive ASCII lower-casing, without <ctype.h> tables. */
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 

@@ -53,9 +53,13 @@ uint16_t driveTimeout = kDefaultTimeoutMs;  // ms; cfg changes it
 Sampler sampler;
 uint16_t rate = kDefaultRate;
 // 16-bit: checked every loop while they run, and all far below 32 s.
-// The next relay connect waits `wait` ms from the last failure: none at
-// boot (no clock read in setup), so the first loop() connects.
-uint16_t failedAt = 0, wait = 0, openedAt = 0;
+// The next relay connect is due at `retryAt`: 0 at boot, which the clock
+// has passed (setup is bounded: DHCP's 10 s at most, far under 32 s), so
+// the first loop() connects. A deadline, not a
+// failure time and a wait: connectRelay() runs every loop while the link is
+// idle, so it sees the deadline pass long before the 16-bit clock is 32 s
+// past it, and every link ends in linkDown(), which sets a new one.
+uint16_t retryAt = 0, openedAt = 0;
 uint16_t backoff = kBackoffMinMs;
 
 bool direct() { return serverRole(config.direct); }
@@ -100,7 +104,7 @@ RD_NOINLINE bool sendTel() {
 
 void telemetry(uint32_t now) {
   for (;;) {
-    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full
+    if (sampler.ready() && !sendTel()) return;  // it spans kTelPeriodMs, or it is full (or empty: nothing sent)
     if (!sampler.due(now)) return;
     uint16_t *row = sampler.row();
     if (kChannels <= 3) {  // a call per channel, its pin a constant: shorter for a few
@@ -160,8 +164,7 @@ void retryLater(uint16_t now) {
   // Jitter over the upper half, so robots of a fleet spread out: random
   // bits under backoff / 2 (no division; not uniform, but never more).
   uint16_t jitter = random16();  // first: less to keep across the call
-  failedAt = now;
-  wait = (uint16_t)(backoff - (jitter & (backoff / 2)));
+  retryAt = (uint16_t)(now + backoff - (jitter & (backoff / 2)));
   backoff = backoff >= kBackoffMaxMs / 2 ? kBackoffMaxMs : backoff * 2;
 }
 
@@ -193,7 +196,7 @@ const char *hostInRam() { return hostName; }
 #endif
 
 void connectRelay(uint32_t now) {
-  if ((uint16_t)((uint16_t)now - failedAt) < wait) return;
+  if ((int16_t)((uint16_t)now - retryAt) < 0) return;
   logLine(PSTR("connecting to relay"));
   if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(conn, now, config.host, config.port, config.id, config.token);

@@ -27,9 +27,14 @@ RD_BY_POINTER void Sampler::commit() {
 bool Sampler::due(uint32_t now) {
   // A full batch's span at the highest rate, in ms: a constant, where the
   // span at the current rate took a division every call.
-  constexpr int32_t window = (int32_t)((uint32_t)kBatchMax * 1000 / kRateMax);
+  // 16 bits: next_ is at most a sample period (1 s) ahead of now, and late
+  // by at most the time between two loop() calls while the link is open
+  // (telemetry() runs in every one), which the watchdog keeps under 8 s on
+  // a board; a loop stalled for more than 32 s would see a wrong lateness
+  // (no samples until the clock caught up: a gap, as seq shows).
+  constexpr int16_t window = (int16_t)((uint32_t)kBatchMax * 1000 / kRateMax);
   for (;;) {
-    int32_t late = (int32_t)(now - next_.ms);
+    int16_t late = (int16_t)((uint16_t)now - (uint16_t)next_.ms);
     if (late < window) return late >= 0;
     advance();  // skipped after a stall
   }

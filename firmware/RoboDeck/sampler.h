@@ -27,15 +27,17 @@ class Sampler {
    * more (a batch at the highest rate: 100 ms on the Uno) are skipped first,
    * so a catch-up is at most a batch at any rate (seq shows the gap).
    */
-  bool due(uint32_t now);
+  bool due(uint32_t now);  // `now` within 32 s of the schedule (sampler.cpp)
   bool full() const { return count_ == kBatchMax; }
   /**
    * A batch worth a `tel`: it spans kTelPeriodMs (rate * kTelPeriodMs / 1000
    * samples, at least one), or it is full. 16 bits: a batch spans at most
-   * kBatchMax samples of at most 1 s.
+   * kBatchMax samples of at most 1 s. An empty batch may be "ready" too (its
+   * first_ is an old one's): the robot's sendTel() sends nothing then, so
+   * the count is not tested twice.
    */
   bool ready() const {
-    return count_ && ((uint16_t)((uint16_t)next_.ms - (uint16_t)first_.ms) >= kTelPeriodMs || full());
+    return (uint16_t)((uint16_t)next_.ms - (uint16_t)first_.ms) >= kTelPeriodMs || full();
   }
   /** The row for the sample due now; fill it, then call commit(). */
   uint16_t *row() { return rows_[count_]; }

@@ -73,7 +73,7 @@ uint32_t run(rd::Sampler &s, uint32_t from, uint32_t to, uint32_t step, uint32_t
   uint32_t samples = 0;
   for (uint32_t now = from; now <= to; now += step) {
     for (;;) {
-      if (s.ready()) batches++, s.clear();  // a batch goes as soon as it spans the period or is full
+      if (s.count() && s.ready()) batches++, s.clear();  // a batch goes as soon as it spans the period or is full
       if (!s.due(now)) break;
       s.row()[0] = (uint16_t)now;
       s.commit();
@@ -81,6 +81,13 @@ uint32_t run(rd::Sampler &s, uint32_t from, uint32_t to, uint32_t step, uint32_t
     }
   }
   return samples;
+}
+
+/** The samples a loop at `now` takes after a stall, up to a full batch. */
+uint32_t catchUp(rd::Sampler &s, uint32_t now) {
+  uint32_t taken = 0;
+  for (; s.due(now) && !s.full(); taken++) s.commit();
+  return taken;
 }
 
 }  // namespace
@@ -106,25 +113,24 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
   // Stall for 1 s: samples a batch late (at the highest rate) are skipped.
   rd::Sampler t;
   t.start(1000, 0);
-  uint32_t taken = 0;
-  while (t.due(1000) && !t.full()) {
-    t.commit();
-    taken++;
-  }
+  uint32_t taken = catchUp(t, 1000);
   CHECK(taken == rd::kBatchMax);
   CHECK(t.firstSeq() == 1000 - rd::kBatchMax + 1);  // seq says how many were skipped
   CHECK(t.firstMs() == 1000 - rd::kBatchMax + 1);
+  // A 30 s stall (more than the watchdog lets a board's loop stop), still
+  // within the 32 s the schedule's 16-bit lateness covers.
+  rd::Sampler w;
+  w.start(1000, 0);
+  taken = catchUp(w, 30000);
+  CHECK(taken == rd::kBatchMax);
+  CHECK(w.firstSeq() == 30000 - rd::kBatchMax + 1);
   // At a lower rate the window is the same time, kBatchMax samples at the
   // highest rate: fewer samples than a batch are caught up.
   constexpr uint32_t window = rd::kBatchMax * 1000u / rd::kRateMax;
   static_assert(window < 1000, "the test stalls for 1 s");
   rd::Sampler u;
   u.start(100, 0);
-  taken = 0;
-  while (u.due(1000) && !u.full()) {
-    u.commit();
-    taken++;
-  }
+  taken = catchUp(u, 1000);
   const uint32_t first = (1000 - window) / 10 * 10 + 10;  // the first sample under `window` ms late
   CHECK(u.firstMs() == first);
   CHECK(u.firstSeq() == first / 10);
@@ -135,7 +141,7 @@ TEST_CASE("sampler: a slow loop catches up without gaps; a stall leaves an exact
 TEST_CASE("sampler: batches of about kTelPeriodMs, stamped with the first sample") {
   rd::Sampler s;
   s.start(1000, 5000);
-  for (uint32_t now = 5000; !s.ready(); now++) {
+  for (uint32_t now = 5000; !(s.count() && s.ready()); now++) {
     while (s.due(now)) s.commit();
   }
   CHECK(s.count() == 1000 * rd::kTelPeriodMs / 1000);
