@@ -224,7 +224,7 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
   } else {  // 5.3: a client masks every frame with a fresh key
     tx_[1] = (uint8_t)(0x80 | len);
     randomBytes(tx_ + 2, 4);
-    for (uint8_t i = 0; i < len; i++) data[i] ^= tx_[2 + (i & 3)];
+    for (uint8_t i = len; i--;) data[i] ^= tx_[2 + (i & 3)];  // from the end: no count to keep
     write(this, tx_, 6);
   }
   tx_[0] = kOpCont;
