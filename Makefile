@@ -34,7 +34,7 @@ pytest: $(STAMP)
 # The issue's budget (5.5 KB flash over the baseline on an Uno) is not met
 # yet: `make -C firmware size` checks it and fails. `make test` holds the
 # firmware to today's size instead, so it cannot grow while we cut it down.
-FIRMWARE_FLASH_CEILING ?= 7800
+FIRMWARE_FLASH_CEILING ?= 5900
 
 firmware-test:
 	$(MAKE) -C firmware test avr
