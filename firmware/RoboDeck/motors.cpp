@@ -166,6 +166,15 @@ void motorsBegin() {
 }
 
 void motorsApply(int8_t left, int8_t right) {
+#if !defined(__AVR_ATmega328P__) && !defined(__AVR_ATmega2560__)
+  // robotLoop() applies the drive state every loop. A register store costs
+  // nothing to repeat, but an ESP core's analogWrite sets its PWM channel up
+  // again at each call: through the Arduino API, only what changed is written.
+  static int8_t lastLeft = 0, lastRight = 0;
+  static bool written = false;
+  if (written && left == lastLeft && right == lastRight) return;
+  written = true, lastLeft = left, lastRight = right;
+#endif
   // Direction first, so the wheel never runs the wrong way at the new duty.
   pinWrite(kLeftFwd, left > 0), pinWrite(kLeftRev, left < 0);
   pwmWrite(RD_LEFT_PWM, duty(left, dutyK(kLeftScale)));
