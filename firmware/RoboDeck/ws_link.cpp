@@ -27,7 +27,7 @@ constexpr uint8_t kHttpChunk = kTxChunk < 32 ? kTxChunk : 32;
 
 /** Sink for text written straight to a Client (refusals before any link). */
 void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
-  static_cast<Client *>(ctx)->write(data, len);
+  static_cast<WsLink::Conn *>(ctx)->RD_CONN_CALL(write)(data, len);
 }
 
 void writeTooBig(Out &out, const void *) {
@@ -36,7 +36,7 @@ void writeTooBig(Out &out, const void *) {
 
 }  // namespace
 
-void WsLink::start(Client &c, uint32_t now, bool server) {
+void WsLink::start(Conn &c, uint32_t now, bool server) {
   client_ = &c;
 #if RD_LINK_KEEPS_BUFFER
   server_ = server;
@@ -47,7 +47,7 @@ void WsLink::start(Client &c, uint32_t now, bool server) {
 
 // Out of line: its chunk stays out of the loop's stack frame, which the
 // link's poll() is inlined into; past 63 bytes, every access there costs more.
-RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, uint16_t port,
+RD_NOINLINE void WsLink::startClient(Conn &c, uint32_t now, const char *host, uint16_t port,
                          const char *id, const char *token) {
   start(c, now, false);
   uint8_t chunk[kHttpChunk];
@@ -56,21 +56,21 @@ RD_NOINLINE void WsLink::startClient(Client &c, uint32_t now, const char *host, 
   out.flush();
 }
 
-void WsLink::startServer(Client &c, uint32_t now, const char *token) {
+void WsLink::startServer(Conn &c, uint32_t now, const char *token) {
   start(c, now, true);
   handshake().expectRequest(token);
 }
 
-void WsLink::refuse(Client &c, uint16_t status) {
+void WsLink::refuse(Conn &c, uint16_t status) {
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, clientSink, &c);
   WsHandshake::writeRefusal(out, status);
   out.flush();
-  c.stop();
+  c.RD_CONN_CALL(stop)();
 }
 
 WsLink::Event WsLink::down(uint8_t why) {
-  client_->stop();  // set: only a started link goes down
+  client_->RD_CONN_CALL(stop)();  // set: only a started link goes down
   state_ = kIdle;
 #if RD_SERIAL_LOG
   if (why != kWhyFailed) why_ = why;
@@ -115,9 +115,9 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
-      int n = client_->read(in(), kRxChunk);
+      int n = client_->RD_CONN_CALL(read)(in(), kRxChunk);
       if (n <= 0) {
-        if (!client_->connected()) return down(kWhyClosed);  // all it sent is decoded
+        if (!client_->RD_CONN_CALL(connected)()) return down(kWhyClosed);  // all it sent is decoded
         break;
       }
       inPos_ = 0, inLen_ = (uint8_t)n;
@@ -235,7 +235,7 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
 void WsLink::write(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
   // After a failed write, nothing more: a frame cut short must not be followed by another.
-  if (link->state_ != kFailed && link->client_->write(data, len) != len) link->fail(kWhyWrite);
+  if (link->state_ != kFailed && link->client_->RD_CONN_CALL(write)(data, len) != len) link->fail(kWhyWrite);
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {

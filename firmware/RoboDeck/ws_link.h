@@ -11,6 +11,7 @@
 
 #include <Client.h>
 
+#include "platform.h"
 #include "rd_config.h"
 #include "text_out.h"
 #include "ws_frame.h"
@@ -23,6 +24,16 @@
 #define RD_LINK_KEEPS_BUFFER 0
 #endif
 
+// A call on the link's connection (ws_link.cpp). A board's connection is
+// the network's own NetClient (platform.h), named in the call, so it is a
+// direct call rather than one through the vtable; the host's may be any
+// Client (tests hand fakes).
+#if RD_LINK_KEEPS_BUFFER
+#define RD_CONN_CALL(fn) fn
+#else
+#define RD_CONN_CALL(fn) NetClient::fn
+#endif
+
 namespace rd {
 
 class WsLink {
@@ -33,6 +44,11 @@ class WsLink {
   // client reads the response or the server answers the request.
   enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen };
   typedef void (*Writer)(Out &out, const void *ctx);
+#if RD_LINK_KEEPS_BUFFER
+  typedef Client Conn;
+#else
+  typedef NetClient Conn;  // exactly this type: its calls go to NetClient's own functions
+#endif
 
   /**
    * A message goes out as a fragmented text message (5.4): a frame per full
@@ -57,10 +73,10 @@ class WsLink {
 #endif
 
   /** Client role, on an idle link: `c` is connected; send the upgrade request. */
-  void startClient(Client &c, uint32_t now, const char *host, uint16_t port, const char *id,
+  void startClient(Conn &c, uint32_t now, const char *host, uint16_t port, const char *id,
                    const char *token);
   /** Server role, on an idle link: `c` was just accepted; wait for its upgrade request. */
-  void startServer(Client &c, uint32_t now, const char *token);
+  void startServer(Conn &c, uint32_t now, const char *token);
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
@@ -77,7 +93,7 @@ class WsLink {
    */
   void close(uint16_t code);
   /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
-  static void refuse(Client &c, uint16_t status);
+  static void refuse(Conn &c, uint16_t status);
 
   State state() const { return state_; }
   bool open() const { return state_ == kOpen; }
@@ -108,7 +124,7 @@ class WsLink {
   void frame(uint8_t *data, uint8_t len);
   static void write(void *ctx, const uint8_t *data, uint16_t len);  // ctx: the link; an Out's sink
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
-  void start(Client &c, uint32_t now, bool server);
+  void start(Conn &c, uint32_t now, bool server);
 
   // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
   // then what was read from the network and not yet decoded (in()).
@@ -125,7 +141,7 @@ class WsLink {
 #endif
   uint8_t *in() const { return buf() + kRxBuffer; }
 
-  Client *client_ = nullptr;
+  Conn *client_ = nullptr;
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
 #if RD_SERIAL_LOG

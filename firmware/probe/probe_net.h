@@ -33,4 +33,34 @@ class NullClient : public Client {
   operator bool() override { return probeWire; }
 };
 
+#if defined(RD_PROBE_SCRIPTED)
+// `make avr-timing` (timing.cpp): the link's calls on a board go to
+// NetClient's own functions (ws_link.h), so the scripted peer that a
+// handshake is timed against is the NetClient. With no script it is the
+// null client above, which robotLoop() is timed over. Its script is
+// static (defined in timing.cpp), so a NetClient stays as small as the
+// null one: the robot keeps one, and one on the loop's stack in direct mode.
+class ScriptClient : public NullClient {
+ public:
+  static const char *in;  // what the peer says: NUL-terminated, in RAM; null: the null network
+  static char out[256];   // what it was told: the last 256 bytes
+  static uint8_t outAt;
+  size_t write(const uint8_t *buf, size_t size) {
+    for (size_t i = 0; i < size; i++) out[outAt++] = (char)buf[i];
+    return in ? size : NullClient::write(buf, size);
+  }
+  int read(uint8_t *buf, size_t size) {
+    if (!in) return NullClient::read(buf, size);
+    size_t n = 0;
+    while (n < size && *in) buf[n++] = (uint8_t)*in++;
+    return n ? (int)n : -1;
+  }
+  uint8_t connected() { return in ? 1 : NullClient::connected(); }
+  void stop() {
+    if (!in) NullClient::stop();
+  }
+};
+typedef ScriptClient NetClient;
+#else
 typedef NullClient NetClient;
+#endif

@@ -13,7 +13,7 @@ void platformTick() {}
 bool netConnect(NetClient &c, const char *host, uint16_t port) { return c.connect(host, port); }
 void netListen(uint16_t port) { probeWire = (uint8_t)port; }
 bool netAccept(NetClient &out) {
-  out = NullClient();
+  out = NetClient();
   return probeWire;
 }
 bool netRoom(Client &, uint16_t len) { return probeWire >= len; }

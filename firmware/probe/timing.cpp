@@ -22,6 +22,11 @@
 #include "ws_accept.h"
 #include "ws_link.h"
 
+// The scripted peer's script (probe_net.h).
+const char *ScriptClient::in = nullptr;
+char ScriptClient::out[256];
+uint8_t ScriptClient::outAt = 0;
+
 namespace {
 
 volatile uint16_t overflows;
@@ -133,33 +138,6 @@ void timeLoop(uint32_t ms) {
   report(true, PSTR("loop-max"), worst, PSTR("calls"), calls);
 }
 
-// A peer that says what it is given and keeps what it is told (the last 256 bytes).
-class ScriptClient : public Client {
- public:
-  const char *in = nullptr;  // NUL-terminated, in RAM
-  char out[256];
-  uint8_t outAt = 0;
-  int connect(IPAddress, uint16_t) override { return 1; }
-  int connect(const char *, uint16_t) override { return 1; }
-  size_t write(uint8_t b) override { return write(&b, 1); }
-  size_t write(const uint8_t *buf, size_t size) override {
-    for (size_t i = 0; i < size; i++) out[outAt++] = (char)buf[i];
-    return size;
-  }
-  int available() override { return in && *in ? (int)strlen(in) : 0; }
-  int read() override { return in && *in ? *in++ : -1; }
-  int read(uint8_t *buf, size_t size) override {
-    size_t n = 0;
-    while (n < size && in && *in) buf[n++] = (uint8_t)*in++;
-    return n ? (int)n : -1;
-  }
-  int peek() override { return in && *in ? *in : -1; }
-  void flush() override {}
-  void stop() override {}
-  uint8_t connected() override { return 1; }
-  operator bool() override { return true; }
-};
-
 char script[200];
 
 /** Polls until the link opens (or fails); the worst call, and how many. */
@@ -180,7 +158,7 @@ void pollUntilOpen(rd::WsLink &link, uint32_t worst) {
 // (c) A whole handshake against a scripted peer: the client's startClient()
 // and polls up to the open link, or the server's polls up to its 101.
 void timeLinkOpen() {
-  static ScriptClient peer;
+  static NetClient peer;  // the scripted peer (probe_net.h)
   static rd::WsLink link;  // a board's links share one buffer: the robot's is idle here
   uint32_t worst = 0;
   if (!rd::kDirectMode) {
@@ -205,6 +183,7 @@ void timeLinkOpen() {
   }
   peer.in = script;
   pollUntilOpen(link, worst);
+  peer.in = nullptr;  // the null network again, for the robot's loop
 }
 
 }  // namespace
