@@ -23,7 +23,29 @@
 #include "text_out.h"
 #include "ws_accept.h"
 
+// Does a link keep the buffer it is given (ws_link.h)? On a board, where
+// there is one link, it does not: its buffer is linkBuffer below.
+#if defined(ROBODECK_HOST)
+#define RD_LINK_KEEPS_BUFFER 1
+#else
+#define RD_LINK_KEEPS_BUFFER 0
+#endif
+
 namespace rd {
+
+#if !RD_LINK_KEEPS_BUFFER
+/**
+ * A board's one link's buffer (ws_link.cpp): frames, then what was read and
+ * not yet decoded; before that the handshake's SHA-1. Its address is a
+ * constant, so no pointer to it is kept or loaded, and LTO folds the
+ * offsets of the hash's fields into the instructions.
+ */
+union LinkBuffer {
+  uint8_t bytes[kRxBuffer + kRxChunk];
+  Sha1 sha;
+};
+extern LinkBuffer linkBuffer;
+#endif
 
 class WsHandshake {
  public:
@@ -31,7 +53,12 @@ class WsHandshake {
   /** Bytes of work area the handshake needs. */
   static constexpr uint16_t kWorkSize = sizeof(Sha1);
 
+  // `work`: kWorkSize bytes, idle until the handshake is over. On a board it is linkBuffer.
+#if RD_LINK_KEEPS_BUFFER
   constexpr explicit WsHandshake(uint8_t *work) : work_(work) {}
+#else
+  constexpr WsHandshake() {}
+#endif
 
   /**
    * Client side: write the upgrade request for the relay path
@@ -77,9 +104,12 @@ class WsHandshake {
   void field(uint8_t c);
   void element() { match(0, true); }
   void match(char c, bool end = false);
+#if RD_LINK_KEEPS_BUFFER
   Sha1 &sha() const { return *reinterpret_cast<Sha1 *>(work_); }
-
   uint8_t *work_;
+#else
+  static Sha1 &sha() { return linkBuffer.sha; }
+#endif
   const char *token_ = nullptr;  // server: required token
   // A server's start() zeroes everything from status_ up to server_ at once;
   // a client's only what it reads: seen_ and at_.

@@ -7,8 +7,8 @@
 namespace rd {
 
 #if !RD_LINK_KEEPS_BUFFER
-uint8_t WsLink::buffer_[WsLink::kBufferSize];
-WsHandshake WsLink::handshake_(WsLink::buffer_);
+LinkBuffer linkBuffer;
+WsHandshake WsLink::handshake_;
 #endif
 
 namespace {

@@ -17,13 +17,6 @@
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
-// Does a link keep the buffer it is given (see the constructor)?
-#if defined(ROBODECK_HOST)
-#define RD_LINK_KEEPS_BUFFER 1
-#else
-#define RD_LINK_KEEPS_BUFFER 0
-#endif
-
 // A call on the link's connection (ws_link.cpp). A board's connection is
 // the network's own NetClient (platform.h), named in the call, so it is a
 // direct call rather than one through the vtable; the host's may be any
@@ -61,11 +54,12 @@ class WsLink {
   static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
 
   // `buffer`: kBufferSize bytes. On a board, where there is one link, the
-  // link keeps no pointer at all and takes no buffer: its buffer is one
-  // static array of its own and its handshake a static beside it, so every address is a constant and the
-  // link object is all zeros until started, in .bss with no initial image
-  // in flash. The host (tests run several links at once) keeps the buffer
-  // it is given and a handshake of its own.
+  // link keeps no pointer to its buffer and takes none: its buffer is
+  // linkBuffer (ws_handshake.h) and its handshake a static beside it, so
+  // every address is a constant (the handshake's SHA-1 too) and the link
+  // object is all zeros until started, in .bss with no initial image in
+  // flash. The host (tests run several links at once) keeps the buffer it
+  // is given and a handshake of its own.
 #if RD_LINK_KEEPS_BUFFER
   constexpr explicit WsLink(uint8_t *buffer) : buf_(buffer), handshake_(buffer) {}
 #else
@@ -134,9 +128,8 @@ class WsLink {
   uint8_t *buf_;
   WsHandshake handshake_;
 #else
-  static uint8_t *buf() { return buffer_; }
+  static uint8_t *buf() { return linkBuffer.bytes; }
   static WsHandshake &handshake() { return handshake_; }
-  static uint8_t buffer_[kBufferSize];
   static WsHandshake handshake_;
 #endif
   uint8_t *in() const { return buf() + kRxBuffer; }
@@ -166,5 +159,8 @@ class WsLink {
 };
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");
+#if !RD_LINK_KEEPS_BUFFER
+static_assert(sizeof linkBuffer.bytes == WsLink::kBufferSize, "linkBuffer (ws_handshake.h) is the link's buffer");
+#endif
 
 }  // namespace rd
