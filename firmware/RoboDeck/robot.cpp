@@ -41,12 +41,15 @@ Settings config =
 const Settings config =
 #endif
     {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken, kDirectMode};
-NetClient conn;
 #if RD_LINK_KEEPS_BUFFER
+NetClient conn;
 uint8_t linkBuffer[WsLink::kBufferSize];
-WsLink link(linkBuffer);
+WsLink link(linkBuffer, conn);
 #else
-WsLink link;  // a board's one link has its buffer built in (ws_link.h)
+// A board's one link has its buffer and its connection built in (ws_link.h):
+// the robot connects and accepts into that connection, at its constant address.
+NetClient &conn = linkConnection;
+WsLink link;
 #endif
 DriveState drive;
 uint16_t driveTimeout = kDefaultTimeoutMs;  // ms; cfg changes it
@@ -199,7 +202,7 @@ void connectRelay(uint32_t now) {
   if ((int16_t)((uint16_t)now - retryAt) < 0) return;
   logLine(PSTR("connecting to relay"));
   if (netConnect(conn, hostInRam(), config.port)) {
-    link.startClient(conn, now, config.host, config.port, config.id, config.token);
+    link.startClient(now, config.host, config.port, config.id, config.token);
   } else {
     conn.stop();
     linkDown(now, PSTR("connect failed"));
@@ -214,7 +217,7 @@ void acceptApp(uint32_t now) {
     return;
   }
   conn = incoming;
-  link.startServer(conn, now, config.token);
+  link.startServer(now, config.token);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ namespace rd {
 #if !RD_LINK_KEEPS_BUFFER
 LinkBuffer linkBuffer;
 WsHandshake WsLink::handshake_;
+NetClient linkConnection;
 #endif
 
 namespace {
@@ -36,8 +37,7 @@ void writeTooBig(Out &out, const void *) {
 
 }  // namespace
 
-void WsLink::start(Conn &c, uint32_t now, bool server) {
-  client_ = &c;
+void WsLink::start(uint32_t now, bool server) {
 #if RD_LINK_KEEPS_BUFFER
   server_ = server;
 #endif
@@ -47,17 +47,17 @@ void WsLink::start(Conn &c, uint32_t now, bool server) {
 
 // Out of line: its chunk stays out of the loop's stack frame, which the
 // link's poll() is inlined into; past 63 bytes, every access there costs more.
-RD_NOINLINE void WsLink::startClient(Conn &c, uint32_t now, const char *host, uint16_t port,
-                         const char *id, const char *token) {
-  start(c, now, false);
+RD_NOINLINE void WsLink::startClient(uint32_t now, const char *host, uint16_t port, const char *id,
+                                     const char *token) {
+  start(now, false);
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, write, this);
   handshake().writeRequest(out, host, port, id, token, nullptr);  // the key is drawn as it is written
   out.flush();
 }
 
-void WsLink::startServer(Conn &c, uint32_t now, const char *token) {
-  start(c, now, true);
+void WsLink::startServer(uint32_t now, const char *token) {
+  start(now, true);
   handshake().expectRequest(token);
 }
 
@@ -70,7 +70,7 @@ void WsLink::refuse(Conn &c, uint16_t status) {
 }
 
 WsLink::Event WsLink::down(uint8_t why) {
-  client_->RD_CONN_CALL(stop)();  // set: only a started link goes down
+  conn().RD_CONN_CALL(stop)();
   state_ = kIdle;
 #if RD_SERIAL_LOG
   if (why != kWhyFailed) why_ = why;
@@ -115,9 +115,9 @@ WsLink::Event WsLink::poll(uint32_t now32) {
     if (inPos_ == inLen_) {
       // Client::read(buf, n) takes what has arrived, up to n, and never
       // waits (Ethernet, both WiFi cores, the host): no available() first.
-      int n = client_->RD_CONN_CALL(read)(in(), kRxChunk);
+      int n = conn().RD_CONN_CALL(read)(in(), kRxChunk);
       if (n <= 0) {
-        if (!client_->RD_CONN_CALL(connected)()) return down(kWhyClosed);  // all it sent is decoded
+        if (!conn().RD_CONN_CALL(connected)()) return down(kWhyClosed);  // all it sent is decoded
         break;
       }
       inPos_ = 0, inLen_ = (uint8_t)n;
@@ -200,7 +200,7 @@ bool WsLink::sendText(Writer w, const void *ctx) {
     w(out, ctx);
     tx_[0] |= 0x80;  // FIN: the rest is the last frame
     out.flush();
-    if (tx_[0] != kCounting || !netRoom(*client_, txBytes_)) break;
+    if (tx_[0] != kCounting || !netRoom(conn(), txBytes_)) break;
     tx_[0] = kOpText;
   }
   return state_ == kOpen;  // or kFailed: a write failed
@@ -235,13 +235,13 @@ RD_NOINLINE void WsLink::frame(uint8_t *data, uint8_t len) {
 void WsLink::write(void *ctx, const uint8_t *data, uint16_t len) {
   WsLink *link = static_cast<WsLink *>(ctx);
   // After a failed write, nothing more: a frame cut short must not be followed by another.
-  if (link->state_ != kFailed && link->client_->RD_CONN_CALL(write)(data, len) != len) link->fail(kWhyWrite);
+  if (link->state_ != kFailed && link->conn().RD_CONN_CALL(write)(data, len) != len) link->fail(kWhyWrite);
 }
 
 void WsLink::sendControl(uint8_t opcode, uint8_t *data, uint8_t len) {
   // Sent only if the largest control frame (125 bytes and a 6-byte header)
   // would fit: one constant to compare with, not this frame's size.
-  if (!netRoom(*client_, 125 + 6)) return;
+  if (!netRoom(conn(), 125 + 6)) return;
   tx_[0] = (uint8_t)(0x80 | opcode);
   frame(data, len);
 }

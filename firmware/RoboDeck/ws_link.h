@@ -29,6 +29,11 @@
 
 namespace rd {
 
+#if !RD_LINK_KEEPS_BUFFER
+/** A board's one link's connection (ws_link.cpp): the robot connects or accepts into it. */
+extern NetClient linkConnection;
+#endif
+
 class WsLink {
  public:
   enum Event : uint8_t { kNone, kOpened, kMessage, kDown };
@@ -53,24 +58,25 @@ class WsLink {
   /** Bytes of RAM the link needs: frames, and what was read but not decoded. */
   static constexpr uint16_t kBufferSize = kRxBuffer + kRxChunk;
 
-  // `buffer`: kBufferSize bytes. On a board, where there is one link, the
-  // link keeps no pointer to its buffer and takes none: its buffer is
-  // linkBuffer (ws_handshake.h) and its handshake a static beside it, so
-  // every address is a constant (the handshake's SHA-1 too) and the link
-  // object is all zeros until started, in .bss with no initial image in
-  // flash. The host (tests run several links at once) keeps the buffer it
-  // is given and a handshake of its own.
+  // `buffer`: kBufferSize bytes; `conn`: the connection it runs over. On a
+  // board, where there is one link, the link keeps no pointers and takes
+  // none: its buffer is linkBuffer (ws_handshake.h), its connection
+  // linkConnection (above) and its handshake a static beside them, so every
+  // address is a constant (the handshake's SHA-1 too) and the link object
+  // is all zeros until started, in .bss with no initial image in flash. The
+  // host (tests run several links at once) keeps what it is given and a
+  // handshake of its own.
 #if RD_LINK_KEEPS_BUFFER
-  constexpr explicit WsLink(uint8_t *buffer) : buf_(buffer), handshake_(buffer) {}
+  constexpr WsLink(uint8_t *buffer, Client &conn) : buf_(buffer), handshake_(buffer), client_(&conn) {}
 #else
   constexpr WsLink() {}
 #endif
 
-  /** Client role, on an idle link: `c` is connected; send the upgrade request. */
-  void startClient(Conn &c, uint32_t now, const char *host, uint16_t port, const char *id,
+  /** Client role, on an idle link whose connection is connected: send the upgrade request. */
+  void startClient(uint32_t now, const char *host, uint16_t port, const char *id,
                    const char *token);
-  /** Server role, on an idle link: `c` was just accepted; wait for its upgrade request. */
-  void startServer(Conn &c, uint32_t now, const char *token);
+  /** Server role, on an idle link whose connection was just accepted: wait for its upgrade request. */
+  void startServer(uint32_t now, const char *token);
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
@@ -118,7 +124,7 @@ class WsLink {
   void frame(uint8_t *data, uint8_t len);
   static void write(void *ctx, const uint8_t *data, uint16_t len);  // ctx: the link; an Out's sink
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
-  void start(Conn &c, uint32_t now, bool server);
+  void start(uint32_t now, bool server);
 
   // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
   // then what was read from the network and not yet decoded (in()).
@@ -134,7 +140,12 @@ class WsLink {
 #endif
   uint8_t *in() const { return buf() + kRxBuffer; }
 
-  Conn *client_ = nullptr;
+#if RD_LINK_KEEPS_BUFFER
+  Conn &conn() const { return *client_; }
+  Conn *client_;
+#else
+  static Conn &conn() { return linkConnection; }
+#endif
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
 #if RD_SERIAL_LOG

@@ -34,12 +34,12 @@ class NullClient : public Client {
 };
 
 #if defined(RD_PROBE_SCRIPTED)
-// `make avr-timing` (timing.cpp): the link's calls on a board go to
-// NetClient's own functions (ws_link.h), so the scripted peer that a
-// handshake is timed against is the NetClient. With no script it is the
-// null client above, which robotLoop() is timed over. Its script is
-// static (defined in timing.cpp), so a NetClient stays as small as the
-// null one: the robot keeps one, and one on the loop's stack in direct mode.
+// `make avr-timing` (timing.cpp): a board's link runs over its own
+// NetClient, calling that type's functions (ws_link.h), so the scripted
+// peer that a handshake is timed against is the NetClient. With no script
+// it is the null client above, which robotLoop() is timed over. Its script
+// is static (defined in timing.cpp), so a NetClient stays as small as the
+// null one (direct mode keeps one on the loop's stack).
 class ScriptClient : public NullClient {
  public:
   static const char *in;  // what the peer says: NUL-terminated, in RAM; null: the null network

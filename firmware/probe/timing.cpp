@@ -158,12 +158,14 @@ void pollUntilOpen(rd::WsLink &link, uint32_t worst) {
 // (c) A whole handshake against a scripted peer: the client's startClient()
 // and polls up to the open link, or the server's polls up to its 101.
 void timeLinkOpen() {
-  static NetClient peer;  // the scripted peer (probe_net.h)
-  static rd::WsLink link;  // a board's links share one buffer: the robot's is idle here
+  // A board's links share one buffer and one connection, the scripted peer
+  // (probe_net.h): the robot's link is idle here.
+  NetClient &peer = rd::linkConnection;
+  static rd::WsLink link;
   uint32_t worst = 0;
   if (!rd::kDirectMode) {
     clockStart();
-    link.startClient(peer, millis(), PSTR("relay"), 8765, PSTR("rover"), PSTR(""));
+    link.startClient(millis(), PSTR("relay"), 8765, PSTR("rover"), PSTR(""));
     worst = clockRead();
     // The request ends with the key and a blank line: answer it.
     char key[rd::kWsKeyChars], accept[rd::kWsAcceptChars + 1];
@@ -176,7 +178,7 @@ void timeLinkOpen() {
     strcat(script, accept);
     strcat_P(script, PSTR("\r\n\r\n"));
   } else {
-    link.startServer(peer, millis(), PSTR(""));
+    link.startServer(millis(), PSTR(""));
     strcpy_P(script, PSTR("GET / HTTP/1.1\r\nHost: r\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                           "Sec-WebSocket-Protocol: robodeck.v1\r\n\r\n"));

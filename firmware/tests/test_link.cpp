@@ -92,9 +92,9 @@ WsLink::Event pollPast(WsLink &link, uint32_t now) {
 struct OpenClient {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link{rx};
+  WsLink link{rx, c};
   OpenClient() {
-    link.startClient(c, 0, "relay", 8765, "rover", "");
+    link.startClient(0, "relay", 8765, "rover", "");
     c.in = acceptFor(c.out);
     c.out.clear();
     REQUIRE(pollPast(link, 0) == WsLink::kOpened);
@@ -158,8 +158,8 @@ TEST_CASE("a message that does not fit the send buffer is dropped whole, not wai
   // A server's headers are 2 bytes, but the room asked for is the same.
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink server(rx);
-  server.startServer(c, 0, "");
+  WsLink server(rx, c);
+  server.startServer(0, "");
   c.in = request("/");
   REQUIRE(pollPast(server, 0) == WsLink::kOpened);
   c.out.clear();
@@ -206,12 +206,12 @@ TEST_CASE("a message longer than a chunk goes out fragmented, a fresh key per fr
       const std::string message = letters(k.len);
       FakeClient c;
       uint8_t rx[WsLink::kBufferSize];
-      WsLink link(rx);
+      WsLink link(rx, c);
       if (server) {
-        link.startServer(c, 0, "");
+        link.startServer(0, "");
         c.in = request("/");
       } else {
-        link.startClient(c, 0, "relay", 8765, "rover", "");
+        link.startClient(0, "relay", 8765, "rover", "");
         c.in = acceptFor(c.out);
       }
       REQUIRE(pollPast(link, 0) == WsLink::kOpened);
@@ -265,8 +265,8 @@ TEST_CASE("a failed write: nothing more is written, and the next poll reports kD
 TEST_CASE("client: a refused handshake ends in kDown") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startClient(c, 0, "relay", 8765, "rover", "bad");
+  WsLink link(rx, c);
+  link.startClient(0, "relay", 8765, "rover", "bad");
   c.in = "HTTP/1.1 401 Unauthorized\r\n\r\n";
   CHECK(pollPast(link, 0) == WsLink::kDown);
   CHECK(c.stopped);
@@ -275,8 +275,8 @@ TEST_CASE("client: a refused handshake ends in kDown") {
 TEST_CASE("client: a server that never answers the handshake times out") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startClient(c, 0, "relay", 8765, "rover", "");
+  WsLink link(rx, c);
+  link.startClient(0, "relay", 8765, "rover", "");
   c.in = "HTTP/1.1 101 Switching";  // and then nothing
   CHECK(link.poll(10) == WsLink::kNone);
   CHECK(link.poll(rd::kHandshakeMs) == WsLink::kNone);
@@ -395,8 +395,8 @@ TEST_CASE("our close goes out with its code, and the next poll reports kDown") {
 TEST_CASE("server: answers the upgrade and reads masked frames") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startServer(c, 0, "");
+  WsLink link(rx, c);
+  link.startServer(0, "");
   c.in = request("/") + "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";  // "ki" masked
   CHECK(pollPast(link, 0) == WsLink::kOpened);
   CHECK(c.out.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
@@ -410,8 +410,8 @@ TEST_CASE("server: answers the upgrade and reads masked frames") {
 TEST_CASE("server: a bad token is refused with 401 and the link stays down") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startServer(c, 0, "secret");
+  WsLink link(rx, c);
+  link.startServer(0, "secret");
   c.in = request("/?token=guess");
   CHECK(link.poll(0) == WsLink::kNone);  // the request is read; answered in the next poll,
   CHECK(c.out.empty());
@@ -425,8 +425,8 @@ TEST_CASE("the accept value is hashed a bounded piece per poll, both ways") {
   // read until the hash is done; then the 101 and the open link.
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startServer(c, 0, "");
+  WsLink link(rx, c);
+  link.startServer(0, "");
   const std::string frame = "\x81\x82\x01\x02\x03\x04" "\x6a\x6b";
   c.in = request("/") + frame;
   CHECK(link.poll(0) == WsLink::kNone);
@@ -443,8 +443,8 @@ TEST_CASE("the accept value is hashed a bounded piece per poll, both ways") {
   CHECK(link.poll(2) == WsLink::kMessage);  // the frame that came with the request was kept
   // Client: the response waits unread until the hash is done.
   FakeClient d;
-  WsLink client(rx);
-  client.startClient(d, 0, "relay", 8765, "rover", "");
+  WsLink client(rx, d);
+  client.startClient(0, "relay", 8765, "rover", "");
   std::string response = acceptFor(d.out);
   d.in = response;
   CHECK(client.state() == WsLink::kHashing);
@@ -456,8 +456,8 @@ TEST_CASE("the accept value is hashed a bounded piece per poll, both ways") {
 TEST_CASE("a handshake whose hashing outlasts its deadline times out") {
   FakeClient c;
   uint8_t rx[WsLink::kBufferSize];
-  WsLink link(rx);
-  link.startClient(c, 0, "relay", 8765, "rover", "");
+  WsLink link(rx, c);
+  link.startClient(0, "relay", 8765, "rover", "");
   CHECK(link.poll(rd::kHandshakeMs) == WsLink::kNone);
   CHECK(link.poll(rd::kHandshakeMs + 1) == WsLink::kDown);
   CHECK(c.stopped);
