@@ -210,13 +210,14 @@ void connectRelay(uint32_t now) {
 }
 
 void acceptApp(uint32_t now) {
-  NetClient incoming;
+  NetClient spare;
+  bool busy = link.state() != WsLink::kIdle;
+  NetClient &incoming = busy ? spare : conn;
   if (!netAccept(incoming)) return;
-  if (link.state() != WsLink::kIdle) {
+  if (busy) {
     WsLink::refuse(incoming, 503);  // one app at a time; the relay is for more
     return;
   }
-  conn = incoming;
   link.startServer(now, config.token);
 }
 

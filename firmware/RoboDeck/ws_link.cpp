@@ -38,11 +38,17 @@ void writeTooBig(Out &out, const void *) {
 }  // namespace
 
 void WsLink::start(uint32_t now, bool server) {
+  state_ = serverRole(server) ? kHandshake : kHashing, opening_ = (uint16_t)now;
 #if RD_LINK_KEEPS_BUFFER
   server_ = server;
+  inPos_ = inLen_ = 0;
+  decoder_.reset(server);  // the handshake does not use it
+#else
+  // Nothing read, and the decoder reset (all zeros, its role RD_MODE): on a
+  // board one loop over the bytes, not a store per field.
+  static_assert(offsetof(WsLink, decoder_) == 2 && offsetof(WsLink, inLen_) == 1, "inPos_, inLen_, decoder_");
+  memset(&inPos_, 0, 2 + sizeof decoder_);
 #endif
-  state_ = serverRole(server) ? kHandshake : kHashing, opening_ = (uint16_t)now, inPos_ = inLen_ = 0;
-  decoder_.reset(serverRole(server));  // the handshake does not use it
 }
 
 // Out of line: its chunk stays out of the loop's stack frame, which the
