@@ -1,7 +1,7 @@
 // platform.h for real boards: Ethernet shield (Uno, Mega) or WiFi (ESP).
 #if !defined(ROBODECK_HOST) && !defined(ROBODECK_PROBE)
 
-#include "platform.h"
+#include "net_client.h"
 
 #include <Arduino.h>
 
@@ -104,10 +104,12 @@ bool netConnect(NetClient &c, const char *host, uint16_t port) {
   c.setNoDelay(true);
 #endif
 #if defined(ESP32) && RD_RELAY_TLS
-  return tlsConnect(c, host, port);
+  if (tlsConnect(c, host, port)) return true;
 #else
-  return c.connect(host, port) == 1;
+  if (c.connect(host, port) == 1) return true;
 #endif
+  c.stop();
+  return false;
 }
 
 void netListen(uint16_t port) {
@@ -122,7 +124,7 @@ void netListen(uint16_t port) {
   server = &s;
 }
 
-bool netRoom(Client &c, uint16_t len) {
+bool netRoom(NetClient &c, uint16_t len) {
 #if defined(ESP32) || defined(ESP8266)
   (void)c, (void)len;
   return true;  // the WiFi stacks buffer and time out on their own

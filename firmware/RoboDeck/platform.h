@@ -11,10 +11,22 @@
 
 #include "rd_config.h"
 
+// The network's client class. Where it can be, only its name: the robot
+// holds a reference to one and calls the functions below, so robot.cpp
+// does not include the network library (on an AVR every file that includes
+// the core's IPAddress.h gets its own INADDR_NONE, built at boot: 16 B of
+// flash and 6 of RAM a file). net_client.h defines it, for the files that
+// make or call one. The WiFi cores' headers come whole: their client
+// classes' names vary between core versions.
 #if defined(ROBODECK_HOST)
-#include "host_net.h"
+class HostClient;
+typedef HostClient NetClient;
+#elif defined(ROBODECK_PROBE) && defined(RD_PROBE_SCRIPTED)
+class ScriptClient;
+typedef ScriptClient NetClient;
 #elif defined(ROBODECK_PROBE)
-#include "probe_net.h"
+class NullClient;
+typedef NullClient NetClient;
 #elif defined(ESP32) && RD_RELAY_TLS
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
@@ -26,7 +38,7 @@ typedef WiFiClient NetClient;
 #include <ESP8266WiFi.h>
 typedef WiFiClient NetClient;
 #else
-#include <Ethernet.h>
+class EthernetClient;
 typedef EthernetClient NetClient;
 #endif
 
@@ -37,13 +49,13 @@ void platformBegin();
 /** Every loop: feed the watchdog, keep the DHCP lease. */
 void platformTick();
 
-/** Open a TCP connection; bounded by the network library's connect timeout. */
+/** Open a TCP connection; bounded by the network library's connect timeout. A failed one is left closed. */
 bool netConnect(NetClient &c, const char *host, uint16_t port);
 void netListen(uint16_t port);
 /** A connection that arrived since the last call, if any (never one we hold). */
 bool netAccept(NetClient &out);
 /** Can `len` bytes be written to `c` now without waiting for the peer? */
-bool netRoom(Client &c, uint16_t len);
+bool netRoom(NetClient &c, uint16_t len);
 
 /** A status line: a P-string and an optional P-string detail. */
 void logLine(const char *msg, const char *detail = nullptr);

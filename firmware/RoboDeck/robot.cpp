@@ -12,6 +12,9 @@
 #include "sampler.h"
 #include "watchdog.h"
 #include "ws_link.h"
+#if RD_LINK_KEEPS_BUFFER
+#include "net_client.h"  // the host's robot makes its connection; a board's is the link's
+#endif
 
 namespace rd {
 
@@ -204,21 +207,8 @@ void connectRelay(uint32_t now) {
   if (netConnect(conn, hostInRam(), config.port)) {
     link.startClient(now, config.host, config.port, config.id, config.token);
   } else {
-    conn.stop();
-    linkDown(now, PSTR("connect failed"));
+    linkDown(now, PSTR("connect failed"));  // the connection is closed (netConnect)
   }
-}
-
-void acceptApp(uint32_t now) {
-  NetClient spare;
-  bool busy = link.state() != WsLink::kIdle;
-  NetClient &incoming = busy ? spare : conn;
-  if (!netAccept(incoming)) return;
-  if (busy) {
-    WsLink::refuse(incoming, 503);  // one app at a time; the relay is for more
-    return;
-  }
-  link.startServer(now, config.token);
 }
 
 }  // namespace
@@ -251,7 +241,7 @@ void robotLoop() {
     telemetry(now);
     if (!direct() && (uint16_t)((uint16_t)now - openedAt) >= kStableMs) backoff = kBackoffMinMs;
   }
-  if (direct()) acceptApp(now);
+  if (direct()) link.accept(now, config.token);  // or a 503, while an app is connected
   else if (link.state() == WsLink::kIdle) connectRelay(now);
 }
 

@@ -1,7 +1,7 @@
 #include "ws_link.h"
 
 #include "msg_write.h"
-#include "platform.h"
+#include "net_client.h"
 #include "rd_random.h"
 
 namespace rd {
@@ -65,6 +65,17 @@ RD_NOINLINE void WsLink::startClient(uint32_t now, const char *host, uint16_t po
 void WsLink::startServer(uint32_t now, const char *token) {
   start(now, true);
   handshake().expectRequest(token);
+}
+
+void WsLink::accept(uint32_t now, const char *token) {
+  // Into the link's own connection when idle (it is closed then), so no
+  // client is copied; into a local one only for a refusal.
+  Conn spare;
+  bool busy = state_ != kIdle;
+  Conn &incoming = busy ? spare : conn();
+  if (!netAccept(incoming)) return;
+  if (busy) return refuse(incoming, 503);
+  startServer(now, token);
 }
 
 void WsLink::refuse(Conn &c, uint16_t status) {

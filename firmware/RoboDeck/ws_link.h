@@ -1,4 +1,4 @@
-// One WebSocket connection over an Arduino `Client`: handshake, frames,
+// One WebSocket connection over the network's client (NetClient): handshake, frames,
 // ping/pong, close, keepalive, all without blocking.
 //
 // poll() reads what has arrived (a bounded amount per call), answers
@@ -9,18 +9,15 @@
 // longer than a few milliseconds.
 #pragma once
 
-#include <Client.h>
-
 #include "platform.h"
 #include "rd_config.h"
 #include "text_out.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
-// A call on the link's connection (ws_link.cpp). A board's connection is
-// the network's own NetClient (platform.h), named in the call, so it is a
-// direct call rather than one through the vtable; the host's may be any
-// Client (tests hand fakes).
+// A call on the link's connection (ws_link.cpp). On a board NetClient's
+// own function, named in the call, so it is a direct call rather than one
+// through the vtable; on the host a virtual one (tests hand fakes).
 #if RD_LINK_KEEPS_BUFFER
 #define RD_CONN_CALL(fn) fn
 #else
@@ -42,11 +39,7 @@ class WsLink {
   // client reads the response or the server answers the request.
   enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen };
   typedef void (*Writer)(Out &out, const void *ctx);
-#if RD_LINK_KEEPS_BUFFER
-  typedef Client Conn;
-#else
-  typedef NetClient Conn;  // exactly this type: its calls go to NetClient's own functions
-#endif
+  typedef NetClient Conn;  // on a board exactly this type: its calls go to NetClient's own functions
 
   /**
    * A message goes out as a fragmented text message (5.4): a frame per full
@@ -67,7 +60,7 @@ class WsLink {
   // host (tests run several links at once) keeps what it is given and a
   // handshake of its own.
 #if RD_LINK_KEEPS_BUFFER
-  constexpr WsLink(uint8_t *buffer, Client &conn) : buf_(buffer), handshake_(buffer), client_(&conn) {}
+  constexpr WsLink(uint8_t *buffer, Conn &conn) : buf_(buffer), handshake_(buffer), client_(&conn) {}
 #else
   constexpr WsLink() {}
 #endif
@@ -77,6 +70,12 @@ class WsLink {
                    const char *token);
   /** Server role, on an idle link whose connection was just accepted: wait for its upgrade request. */
   void startServer(uint32_t now, const char *token);
+  /**
+   * Server role, every loop: a connection that arrived, if any. An idle
+   * link takes it (startServer() with `token`); a busy one answers it 503
+   * and hangs up, as it serves one app at a time.
+   */
+  void accept(uint32_t now, const char *token);
 
   Event poll(uint32_t now);
   /** After kMessage: the payload (valid until the next poll). */
@@ -92,9 +91,6 @@ class WsLink {
    * link, it only answers the peer's close and fails on errors).
    */
   void close(uint16_t code);
-  /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
-  static void refuse(Conn &c, uint16_t status);
-
   State state() const { return state_; }
   bool open() const { return state_ == kOpen; }
   /** Why the last kDown happened, for the log (a P-string). */
@@ -125,6 +121,8 @@ class WsLink {
   static void write(void *ctx, const uint8_t *data, uint16_t len);  // ctx: the link; an Out's sink
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
   void start(uint32_t now, bool server);
+  /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
+  static void refuse(Conn &c, uint16_t status);
 
   // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
   // then what was read from the network and not yet decoded (in()).

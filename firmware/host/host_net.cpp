@@ -148,7 +148,11 @@ void platformBegin() {
 }
 void platformTick() {}
 
-bool netConnect(NetClient &c, const char *host, uint16_t port) { return c.connect(host, port); }
+bool netConnect(NetClient &c, const char *host, uint16_t port) {
+  if (c.connect(host, port)) return true;
+  c.stop();
+  return false;
+}
 
 void netListen(uint16_t port) {
   listenFd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -170,7 +174,7 @@ void netListen(uint16_t port) {
   fflush(stdout);
 }
 
-bool netRoom(Client &c, uint16_t len) { return c.availableForWrite() >= len; }
+bool netRoom(NetClient &c, uint16_t len) { return c.availableForWrite() >= len; }
 
 bool netAccept(NetClient &out) {
   if (listenFd < 0) return false;

@@ -22,8 +22,6 @@ class HostClient : public Client {
   bool eof_ = false;
 };
 
-typedef HostClient NetClient;
-
 /** Wait up to `timeoutMs` for any socket of the robot to become readable. */
 void hostWaitIo(int timeoutMs);
 /** Where netListen() binds, set from --listen before robotSetup(). */

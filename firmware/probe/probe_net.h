@@ -60,7 +60,4 @@ class ScriptClient : public NullClient {
     if (!in) NullClient::stop();
   }
 };
-typedef ScriptClient NetClient;
-#else
-typedef NullClient NetClient;
 #endif

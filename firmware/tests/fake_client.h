@@ -3,9 +3,11 @@
 
 #include <string>
 
-#include "Client.h"
+#include "host_net.h"
 
-class FakeClient : public Client {
+// A NetClient (the host's HostClient, a link's type of connection) with
+// every call its own: no socket is ever opened.
+class FakeClient : public HostClient {
  public:
   std::string in;   // what the peer sent, not yet read
   std::string out;  // what the robot wrote
