@@ -23,7 +23,7 @@ constexpr uint8_t kPollBytes = kRxBuffer + kRxChunk < 255 ? kRxBuffer + kRxChunk
 // The handshake's texts (upgrade request, 101, refusals) go out in chunks of
 // this many bytes: a few more writes, but in direct mode the chunk and the
 // refusal's stay within the 63 bytes of the loop's stack frame that one
-// instruction reaches (the 101 and acceptApp's refusal are inlined there).
+// instruction reaches (the 101 and accept()'s refusal are inlined there).
 constexpr uint8_t kHttpChunk = kTxChunk < 32 ? kTxChunk : 32;
 
 /** Sink for text written straight to a Client (refusals before any link). */
