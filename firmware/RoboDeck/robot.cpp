@@ -46,8 +46,8 @@ const Settings config =
     {kHost, kDirectMode ? RD_LISTEN_PORT : RD_RELAY_PORT, kId, kToken, kDirectMode};
 #if RD_LINK_KEEPS_BUFFER
 NetClient conn;
-uint8_t linkBuffer[WsLink::kBufferSize];
-WsLink link(linkBuffer, conn);
+uint8_t buffer[WsLink::kBufferSize];
+WsLink link(buffer, conn);
 #else
 // A board's one link has its buffer and its connection built in (ws_link.h):
 // the robot connects and accepts into that connection, at its constant address.

@@ -19,33 +19,12 @@
 
 #include <stdint.h>
 
+#include "link_buffer.h"
 #include "rd_config.h"
 #include "text_out.h"
 #include "ws_accept.h"
 
-// Does a link keep the buffer it is given (ws_link.h)? On a board, where
-// there is one link, it does not: its buffer is linkBuffer below.
-#if defined(ROBODECK_HOST)
-#define RD_LINK_KEEPS_BUFFER 1
-#else
-#define RD_LINK_KEEPS_BUFFER 0
-#endif
-
 namespace rd {
-
-#if !RD_LINK_KEEPS_BUFFER
-/**
- * A board's one link's buffer (ws_link.cpp): frames, then what was read and
- * not yet decoded; before that the handshake's SHA-1. Its address is a
- * constant, so no pointer to it is kept or loaded, and LTO folds the
- * offsets of the hash's fields into the instructions.
- */
-union LinkBuffer {
-  uint8_t bytes[kRxBuffer + kRxChunk];
-  Sha1 sha;
-};
-extern LinkBuffer linkBuffer;
-#endif
 
 class WsHandshake {
  public:

@@ -28,7 +28,7 @@ constexpr uint8_t kHttpChunk = kTxChunk < 32 ? kTxChunk : 32;
 
 /** Sink for text written straight to a Client (refusals before any link). */
 void clientSink(void *ctx, const uint8_t *data, uint16_t len) {
-  static_cast<WsLink::Conn *>(ctx)->RD_CONN_CALL(write)(data, len);
+  static_cast<NetClient *>(ctx)->RD_CONN_CALL(write)(data, len);
 }
 
 void writeTooBig(Out &out, const void *) {
@@ -70,15 +70,15 @@ void WsLink::startServer(uint32_t now, const char *token) {
 void WsLink::accept(uint32_t now, const char *token) {
   // Into the link's own connection when idle (it is closed then), so no
   // client is copied; into a local one only for a refusal.
-  Conn spare;
+  NetClient spare;
   bool busy = state_ != kIdle;
-  Conn &incoming = busy ? spare : conn();
+  NetClient &incoming = busy ? spare : conn();
   if (!netAccept(incoming)) return;
   if (busy) return refuse(incoming, 503);
   startServer(now, token);
 }
 
-void WsLink::refuse(Conn &c, uint16_t status) {
+void WsLink::refuse(NetClient &c, uint16_t status) {
   uint8_t chunk[kHttpChunk];
   Out out(chunk, kHttpChunk, clientSink, &c);
   WsHandshake::writeRefusal(out, status);

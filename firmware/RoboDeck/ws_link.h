@@ -39,7 +39,6 @@ class WsLink {
   // client reads the response or the server answers the request.
   enum State : uint8_t { kIdle, kFailed, kHashing, kHandshake, kOpen };
   typedef void (*Writer)(Out &out, const void *ctx);
-  typedef NetClient Conn;  // on a board exactly this type: its calls go to NetClient's own functions
 
   /**
    * A message goes out as a fragmented text message (5.4): a frame per full
@@ -53,14 +52,14 @@ class WsLink {
 
   // `buffer`: kBufferSize bytes; `conn`: the connection it runs over. On a
   // board, where there is one link, the link keeps no pointers and takes
-  // none: its buffer is linkBuffer (ws_handshake.h), its connection
+  // none: its buffer is linkBuffer (link_buffer.h), its connection
   // linkConnection (above) and its handshake a static beside them, so every
   // address is a constant (the handshake's SHA-1 too) and the link object
   // is all zeros until started, in .bss with no initial image in flash. The
   // host (tests run several links at once) keeps what it is given and a
   // handshake of its own.
 #if RD_LINK_KEEPS_BUFFER
-  constexpr WsLink(uint8_t *buffer, Conn &conn) : buf_(buffer), handshake_(buffer), client_(&conn) {}
+  constexpr WsLink(uint8_t *buffer, NetClient &conn) : buf_(buffer), handshake_(buffer), client_(&conn) {}
 #else
   constexpr WsLink() {}
 #endif
@@ -122,7 +121,7 @@ class WsLink {
   static void frameSink(void *ctx, const uint8_t *data, uint16_t len);
   void start(uint32_t now, bool server);
   /** Answer a connection we cannot serve with an HTTP `status` and hang up. */
-  static void refuse(Conn &c, uint16_t status);
+  static void refuse(NetClient &c, uint16_t status);
 
   // The buffer: frames (kRxBuffer bytes, the handshake's SHA-1 before them),
   // then what was read from the network and not yet decoded (in()).
@@ -139,10 +138,10 @@ class WsLink {
   uint8_t *in() const { return buf() + kRxBuffer; }
 
 #if RD_LINK_KEEPS_BUFFER
-  Conn &conn() const { return *client_; }
-  Conn *client_;
+  NetClient &conn() const { return *client_; }
+  NetClient *client_;
 #else
-  static Conn &conn() { return linkConnection; }
+  static NetClient &conn() { return linkConnection; }
 #endif
   uint8_t inPos_ = 0, inLen_ = 0;
   WsDecoder decoder_;
@@ -169,7 +168,7 @@ class WsLink {
 
 static_assert(WsHandshake::kWorkSize <= kRxBuffer, "RD_RX_BUFFER must hold the handshake's SHA-1");
 #if !RD_LINK_KEEPS_BUFFER
-static_assert(sizeof linkBuffer.bytes == WsLink::kBufferSize, "linkBuffer (ws_handshake.h) is the link's buffer");
+static_assert(sizeof linkBuffer.bytes == WsLink::kBufferSize, "linkBuffer (link_buffer.h) is the link's buffer");
 #endif
 
 }  // namespace rd
